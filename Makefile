@@ -1,0 +1,50 @@
+# mod_jwtauth: build with apxs, test with the core's unit tests and
+# Apache::Test.  `make test` installs the Debian packages it lacks first.
+
+APXS      ?= apxs
+CC        ?= cc
+PORT      ?= 8080
+
+CORE_SRC   = jwt_core.c jwt_creds.c
+CORE_HDR   = jwt_core.h jwt_creds.h
+MOD_SRC    = mod_jwtauth.c $(CORE_SRC)
+WARN       = -Wall -Wextra -Wno-unused-parameter \
+             -Wno-missing-field-initializers -Werror
+
+# evaluated when used, i.e. after `deps` has installed the tools
+APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes)
+APR_LIBS   = $(shell apr-1-config --link-ld)
+CORE_LIBS  = $(APR_LIBS) -ljansson -lcrypto
+
+UNIT       = t/unit/test_core t/unit/test_creds
+
+.PHONY: all deps test unit apache-test run clean
+
+all: .libs/mod_jwtauth.so
+
+deps:
+	@sh build/deps.sh
+
+.libs/mod_jwtauth.so: $(MOD_SRC) $(CORE_HDR) | deps
+	$(APXS) -c $(addprefix -Wc$(comma),$(WARN)) -o mod_jwtauth.la \
+	    $(MOD_SRC) -ljansson -lcrypto
+
+comma := ,
+
+t/unit/%: t/unit/%.c t/unit/tap.h $(CORE_SRC) $(CORE_HDR) | deps
+	$(CC) $(WARN) -g -O1 -I. $(APR_CFLAGS) -o $@ $< $(CORE_SRC) $(CORE_LIBS)
+
+unit: $(UNIT)
+	prove -v --exec '' $(UNIT)
+
+apache-test: all
+	bash t/run-apache-test.sh
+
+test: deps unit apache-test
+
+run: all
+	sh build/run-demo.sh $(PORT)
+
+clean:
+	rm -rf .libs *.la *.lo *.slo *.o $(UNIT) demo/run
+	-[ -f t/conf/apache_test_config.pm ] && perl t/TEST -clean >/dev/null 2>&1

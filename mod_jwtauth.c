@@ -1,0 +1,1154 @@
+/*
+ * mod_jwtauth.c: JWT bearer-token authentication for Apache httpd 2.4.
+ *
+ * The httpd glue of mod_jwtauth: directives, the access-checker hook that
+ * validates tokens on protected scopes, the "jwt-claim" authz provider
+ * and the "jwtauth-login" handler that issues tokens.  All JOSE work is
+ * done by the core in jwt_core.c, which knows nothing of httpd.
+ */
+#include <string.h>
+#include <strings.h>
+#include <errno.h>
+
+#include "apr_strings.h"
+#include "apr_file_io.h"
+#include "apr_lib.h"
+
+#include "ap_config.h"
+#include "ap_provider.h"
+#include "ap_expr.h"
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_auth.h"
+
+#include <openssl/crypto.h>
+
+#include "jwt_core.h"
+#include "jwt_creds.h"
+
+module AP_MODULE_DECLARE_DATA jwtauth_module;
+
+#define UNSET -1
+
+#define DEFAULT_HEADER       "x-access-token"
+#define DEFAULT_USER_CLAIM   "sub"
+#define DEFAULT_LIFETIME     1800
+#define DEFAULT_LOGIN_REALM  "Login required!"
+#define DEFAULT_BEARER_REALM "jwtauth"
+#define MAX_KEY_FILE         65536
+#define MAX_LEEWAY           86400
+#define MAX_LIFETIME         (366 * 86400)
+
+#define MSG_MISSING "{\"message\": \"Token is missing!\"}"
+#define MSG_INVALID "{\"message\": \"Token is invalid!\"}"
+
+typedef enum {
+    CLAIM_STRING,
+    CLAIM_INT,
+    CLAIM_BOOL
+} claim_type_e;
+
+/* one JWTAuthLoginClaim */
+typedef struct {
+    const char *name;
+    ap_expr_info_t *expr;
+    claim_type_e type;
+} login_claim_t;
+
+typedef struct {
+    int enabled;                        /* JWTAuth, UNSET/0/1 */
+    const char *header;                 /* JWTAuthHeader */
+    apr_array_header_t *keys;           /* jwt_key_t *, JWTAuthSecretFile */
+    const char *key_source;             /* the file the keys came from */
+    unsigned algs;                      /* JWTAuthAlgorithms, 0 = unset */
+    jwt_alg_e sign_alg;                 /* the first of them */
+    const char *issuer;                 /* JWTAuthIssuer */
+    apr_array_header_t *audiences;      /* JWTAuthAudience */
+    apr_int64_t leeway;                 /* JWTAuthLeeway, UNSET */
+    const char *user_claim;             /* JWTAuthUserClaim */
+    apr_array_header_t *providers;      /* JWTAuthProvider: authn_provider * */
+    apr_array_header_t *provider_names; /* and their names */
+    apr_int64_t lifetime;               /* JWTAuthTokenLifetime, UNSET */
+    apr_array_header_t *login_claims;   /* JWTAuthLoginClaim */
+    jwt_policy_t policy;                /* derived in merge */
+} jwtauth_dir_conf;
+
+/* The outcome of validation for one request, kept in its request_config
+ * so that subrequests and internal redirects under the same policy reuse
+ * it instead of validating again. */
+typedef enum {
+    RESULT_MISSING,
+    RESULT_INVALID,
+    RESULT_VALID
+} result_e;
+
+typedef struct {
+    result_e result;
+    const jwtauth_dir_conf *conf;       /* the scope it was decided for */
+    jwt_t *jwt;                         /* when valid */
+    const char *user;                   /* when valid */
+} jwtauth_result;
+
+/* ---------------------------------------------------------------- */
+/* configuration records                                            */
+
+/* the policy the core checks tokens against, from a (merged) record */
+static void derive_policy(jwtauth_dir_conf *conf)
+{
+    conf->policy.algs = conf->algs ? conf->algs : JWT_ALG_BIT(JWT_ALG_HS256);
+    conf->policy.keys = conf->keys;
+    conf->policy.issuer = conf->issuer;
+    conf->policy.audiences = conf->audiences;
+    conf->policy.leeway = conf->leeway == UNSET ? 0 : conf->leeway;
+}
+
+static void *create_jwtauth_dir_config(apr_pool_t *p, char *dir)
+{
+    jwtauth_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->enabled = UNSET;
+    conf->leeway = UNSET;
+    conf->lifetime = UNSET;
+    conf->sign_alg = JWT_ALG_UNKNOWN;
+    derive_policy(conf);
+    return conf;
+}
+
+#define MERGE_PTR(f) conf->f = add->f ? add->f : base->f
+
+static void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
+{
+    jwtauth_dir_conf *base = basev, *add = addv;
+    jwtauth_dir_conf *conf = apr_palloc(p, sizeof(*conf));
+
+    conf->enabled = add->enabled != UNSET ? add->enabled : base->enabled;
+    MERGE_PTR(header);
+    MERGE_PTR(keys);
+    conf->key_source = add->keys ? add->key_source : base->key_source;
+    if (add->algs) {
+        conf->algs = add->algs;
+        conf->sign_alg = add->sign_alg;
+    }
+    else {
+        conf->algs = base->algs;
+        conf->sign_alg = base->sign_alg;
+    }
+    MERGE_PTR(issuer);
+    MERGE_PTR(audiences);
+    conf->leeway = add->leeway != UNSET ? add->leeway : base->leeway;
+    MERGE_PTR(user_claim);
+    conf->providers = add->providers ? add->providers : base->providers;
+    conf->provider_names = add->providers ? add->provider_names
+                                          : base->provider_names;
+    conf->lifetime = add->lifetime != UNSET ? add->lifetime : base->lifetime;
+    MERGE_PTR(login_claims);
+    derive_policy(conf);
+    return conf;
+}
+
+static const char *conf_header(const jwtauth_dir_conf *conf)
+{
+    return conf->header ? conf->header : DEFAULT_HEADER;
+}
+
+static const char *conf_user_claim(const jwtauth_dir_conf *conf)
+{
+    return conf->user_claim ? conf->user_claim : DEFAULT_USER_CLAIM;
+}
+
+static apr_int64_t conf_lifetime(const jwtauth_dir_conf *conf)
+{
+    return conf->lifetime == UNSET ? DEFAULT_LIFETIME : conf->lifetime;
+}
+
+static jwt_alg_e conf_sign_alg(const jwtauth_dir_conf *conf)
+{
+    return conf->sign_alg != JWT_ALG_UNKNOWN ? conf->sign_alg : JWT_ALG_HS256;
+}
+
+/* ---------------------------------------------------------------- */
+/* directive handlers                                               */
+
+/* a whole number in [min, max], or an error naming the directive */
+static const char *parse_seconds(cmd_parms *cmd, const char *arg,
+                                 apr_int64_t min, apr_int64_t max,
+                                 apr_int64_t *out)
+{
+    char *end;
+    apr_int64_t v;
+
+    errno = 0;
+    v = apr_strtoi64(arg, &end, 10);
+    if (errno || end == arg || *end || v < min || v > max) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number of "
+                            "seconds from %" APR_INT64_T_FMT " to %"
+                            APR_INT64_T_FMT, cmd->cmd->name, arg, min, max);
+    }
+    *out = v;
+    return NULL;
+}
+
+static const char *set_leeway(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    return parse_seconds(cmd, arg, 0, MAX_LEEWAY,
+                         &((jwtauth_dir_conf *)dconf)->leeway);
+}
+
+static const char *set_lifetime(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    return parse_seconds(cmd, arg, 1, MAX_LIFETIME,
+                         &((jwtauth_dir_conf *)dconf)->lifetime);
+}
+
+/* An HTTP field name is a token (RFC 9110 §5.1). */
+static const char *set_header(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    const char *s;
+
+    for (s = arg; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
+            break;
+        }
+    }
+    if (!*arg || *s) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a header name",
+                            cmd->cmd->name, arg);
+    }
+    ((jwtauth_dir_conf *)dconf)->header = arg;
+    return NULL;
+}
+
+static const char *set_secret_file(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    jwtauth_dir_conf *conf = dconf;
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_file_t *f = NULL;
+    apr_finfo_t finfo;
+    unsigned char *buf;
+    apr_size_t len = 0;
+    apr_status_t rv;
+    jwt_key_t *key;
+    jwt_error_t err;
+    char ebuf[256];
+    const char *msg = NULL;
+
+    if (!path) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                            cmd->cmd->name, arg);
+    }
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
+                       APR_OS_DEFAULT, cmd->temp_pool);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&finfo, APR_FINFO_SIZE | APR_FINFO_PROT, f);
+    }
+    if (rv != APR_SUCCESS) {
+        msg = apr_psprintf(cmd->pool, "%s: cannot read %s: %s",
+                           cmd->cmd->name, path,
+                           apr_strerror(rv, ebuf, sizeof(ebuf)));
+        goto cleanup;
+    }
+    if (finfo.size > MAX_KEY_FILE) {
+        msg = apr_psprintf(cmd->pool, "%s: %s is larger than %d bytes",
+                           cmd->cmd->name, path, MAX_KEY_FILE);
+        goto cleanup;
+    }
+    if (finfo.protection & APR_FPROT_WREAD) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     "%s: %s is readable by every user of this machine; "
+                     "make it readable by root only (chmod 600)",
+                     cmd->cmd->name, path);
+    }
+    buf = apr_palloc(cmd->temp_pool, (apr_size_t)finfo.size + 1);
+    rv = apr_file_read_full(f, buf, (apr_size_t)finfo.size, &len);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        msg = apr_psprintf(cmd->pool, "%s: cannot read %s: %s",
+                           cmd->cmd->name, path,
+                           apr_strerror(rv, ebuf, sizeof(ebuf)));
+        goto cleanup;
+    }
+    /* one trailing newline is the editor's, not the key's */
+    if (len > 0 && buf[len - 1] == '\n') {
+        len--;
+    }
+    if (!jwt_key_hmac_create(&key, cmd->pool, buf, len, NULL, &err)) {
+        msg = apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, path,
+                           err.reason);
+        OPENSSL_cleanse(buf, (apr_size_t)finfo.size);
+        goto cleanup;
+    }
+    OPENSSL_cleanse(buf, (apr_size_t)finfo.size);
+    conf->keys = apr_array_make(cmd->pool, 1, sizeof(jwt_key_t *));
+    APR_ARRAY_PUSH(conf->keys, jwt_key_t *) = key;
+    conf->key_source = path;
+
+cleanup:
+    if (f) {
+        apr_file_close(f);
+    }
+    return msg;
+}
+
+static const char *set_algorithms(cmd_parms *cmd, void *dconf, int argc,
+                                  char *const argv[])
+{
+    jwtauth_dir_conf *conf = dconf;
+    int i;
+
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s needs at least one algorithm",
+                            cmd->cmd->name);
+    }
+    conf->algs = 0;
+    for (i = 0; i < argc; i++) {
+        jwt_alg_e alg = jwt_alg_from_name(argv[i], strlen(argv[i]));
+
+        if (!strcasecmp(argv[i], "none")) {
+            return apr_psprintf(cmd->pool, "%s: 'none' is never accepted "
+                                "(RFC 8725 section 3.1)", cmd->cmd->name);
+        }
+        if (alg == JWT_ALG_UNKNOWN) {
+            return apr_psprintf(cmd->pool, "%s: unknown algorithm '%s' "
+                                "(supported: HS256 HS384 HS512)",
+                                cmd->cmd->name, argv[i]);
+        }
+        if (i == 0) {
+            conf->sign_alg = alg;
+        }
+        conf->algs |= JWT_ALG_BIT(alg);
+    }
+    return NULL;
+}
+
+static const char *set_audience(cmd_parms *cmd, void *dconf, int argc,
+                                char *const argv[])
+{
+    jwtauth_dir_conf *conf = dconf;
+    int i;
+
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s needs at least one audience",
+                            cmd->cmd->name);
+    }
+    conf->audiences = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    for (i = 0; i < argc; i++) {
+        APR_ARRAY_PUSH(conf->audiences, const char *) = argv[i];
+    }
+    return NULL;
+}
+
+static const char *set_providers(cmd_parms *cmd, void *dconf, int argc,
+                                 char *const argv[])
+{
+    jwtauth_dir_conf *conf = dconf;
+    int i;
+
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s needs at least one provider",
+                            cmd->cmd->name);
+    }
+    conf->providers = apr_array_make(cmd->pool, argc,
+                                     sizeof(const authn_provider *));
+    conf->provider_names = apr_array_make(cmd->pool, argc,
+                                          sizeof(const char *));
+    for (i = 0; i < argc; i++) {
+        const authn_provider *prov = ap_lookup_provider(
+            AUTHN_PROVIDER_GROUP, argv[i], AUTHN_PROVIDER_VERSION);
+
+        if (!prov) {
+            return apr_psprintf(cmd->pool, "%s: unknown authn provider '%s' "
+                                "(is mod_authn_%s loaded?)", cmd->cmd->name,
+                                argv[i], argv[i]);
+        }
+        if (!prov->check_password) {
+            return apr_psprintf(cmd->pool, "%s: provider '%s' cannot check "
+                                "passwords", cmd->cmd->name, argv[i]);
+        }
+        APR_ARRAY_PUSH(conf->providers, const authn_provider *) = prov;
+        APR_ARRAY_PUSH(conf->provider_names, const char *) = argv[i];
+    }
+    return NULL;
+}
+
+static const char *set_login_claim(cmd_parms *cmd, void *dconf,
+                                   const char *name, const char *expr,
+                                   const char *type)
+{
+    static const char *const reserved[] = {
+        "sub", "iat", "exp", "nbf", "jti", "iss", "aud", NULL
+    };
+    jwtauth_dir_conf *conf = dconf;
+    login_claim_t *lc;
+    const char *err = NULL;
+    int i;
+
+    for (i = 0; reserved[i]; i++) {
+        if (!strcmp(name, reserved[i])) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is set by the module "
+                                "itself", cmd->cmd->name, name);
+        }
+    }
+    if (!*name) {
+        return apr_psprintf(cmd->pool, "%s: empty claim name",
+                            cmd->cmd->name);
+    }
+    if (!conf->login_claims) {
+        conf->login_claims = apr_array_make(cmd->pool, 4,
+                                            sizeof(login_claim_t));
+    }
+    lc = apr_array_push(conf->login_claims);
+    lc->name = name;
+    if (!type || !strcasecmp(type, "string")) {
+        lc->type = CLAIM_STRING;
+    }
+    else if (!strcasecmp(type, "int")) {
+        lc->type = CLAIM_INT;
+    }
+    else if (!strcasecmp(type, "bool")) {
+        lc->type = CLAIM_BOOL;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: type '%s' is not string, int "
+                            "or bool", cmd->cmd->name, type);
+    }
+    lc->expr = ap_expr_parse_cmd(cmd, expr, AP_EXPR_FLAG_STRING_RESULT,
+                                 &err, NULL);
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: cannot parse '%s': %s",
+                            cmd->cmd->name, expr, err);
+    }
+    return NULL;
+}
+
+static const command_rec jwtauth_cmds[] = {
+    AP_INIT_FLAG("JWTAuth", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(jwtauth_dir_conf, enabled), OR_AUTHCFG,
+                 "On to require a valid JWT in this scope"),
+    AP_INIT_TAKE1("JWTAuthHeader", set_header, NULL, RSRC_CONF | ACCESS_CONF,
+                  "request header that carries the token"),
+    AP_INIT_TAKE1("JWTAuthSecretFile", set_secret_file, NULL,
+                  RSRC_CONF | ACCESS_CONF, "file holding the HMAC secret"),
+    AP_INIT_TAKE_ARGV("JWTAuthAlgorithms", set_algorithms, NULL,
+                      RSRC_CONF | ACCESS_CONF,
+                      "accepted alg values; the first one signs"),
+    AP_INIT_TAKE1("JWTAuthIssuer", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(jwtauth_dir_conf, issuer),
+                  RSRC_CONF | ACCESS_CONF, "iss issued and required"),
+    AP_INIT_TAKE_ARGV("JWTAuthAudience", set_audience, NULL,
+                      RSRC_CONF | ACCESS_CONF, "aud issued and required"),
+    AP_INIT_TAKE1("JWTAuthLeeway", set_leeway, NULL, RSRC_CONF | ACCESS_CONF,
+                  "seconds of clock skew allowed for exp, nbf and iat"),
+    AP_INIT_TAKE1("JWTAuthUserClaim", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(jwtauth_dir_conf, user_claim),
+                  RSRC_CONF | ACCESS_CONF, "claim that names the user"),
+    AP_INIT_TAKE_ARGV("JWTAuthProvider", set_providers, NULL, ACCESS_CONF,
+                      "authn providers that check login credentials"),
+    AP_INIT_TAKE1("JWTAuthTokenLifetime", set_lifetime, NULL,
+                  RSRC_CONF | ACCESS_CONF, "lifetime of issued tokens"),
+    AP_INIT_TAKE23("JWTAuthLoginClaim", set_login_claim, NULL, ACCESS_CONF,
+                   "claim name, ap_expr value and type string|int|bool"),
+    { NULL }
+};
+
+/* ---------------------------------------------------------------- */
+/* startup checks                                                   */
+
+/* Cross-directive checks of one (merged) scope; NULL when sound. */
+static const char *check_scope(apr_pool_t *p, const jwtauth_dir_conf *conf)
+{
+    unsigned have = 0;
+    int i;
+
+    if (conf->enabled == 1 && (!conf->keys || conf->keys->nelts == 0)) {
+        return "JWTAuth On but no key: add JWTAuthSecretFile";
+    }
+    if (!conf->keys) {
+        return NULL;
+    }
+    for (i = 0; i < conf->keys->nelts; i++) {
+        have |= jwt_key_algs(APR_ARRAY_IDX(conf->keys, i, jwt_key_t *));
+    }
+    for (i = 1; i < JWT_ALG_COUNT; i++) {
+        if ((conf->policy.algs & JWT_ALG_BIT(i)) && !(have & JWT_ALG_BIT(i))) {
+            return apr_psprintf(p, "JWTAuthAlgorithms %s: the key in %s is "
+                                "too short for it (RFC 7518 section 3.2)",
+                                jwt_alg_name((jwt_alg_e)i), conf->key_source);
+        }
+    }
+    return NULL;
+}
+
+static int check_sections(apr_pool_t *p, server_rec *s,
+                          const jwtauth_dir_conf *base,
+                          apr_array_header_t *sections)
+{
+    ap_conf_vector_t **sec = (ap_conf_vector_t **)sections->elts;
+    int i;
+
+    for (i = 0; i < sections->nelts; i++) {
+        core_dir_config *core = ap_get_core_module_config(sec[i]);
+        jwtauth_dir_conf *add = ap_get_module_config(sec[i], &jwtauth_module);
+        const char *err;
+
+        if (!add) {
+            continue;
+        }
+        err = check_scope(p, merge_jwtauth_dir_config(p, (void *)base, add));
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                         "mod_jwtauth: in the section for %s: %s",
+                         core->d ? core->d : "?", err);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Walk every server and its <Location>/<Directory> sections, merged onto
+ * the server defaults, so that apachectl -t already refuses a scope that
+ * could never validate a token. */
+static int jwtauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                apr_pool_t *ptemp, server_rec *s)
+{
+    for (; s; s = s->next) {
+        core_server_config *sconf = ap_get_core_module_config(
+                                        s->module_config);
+        jwtauth_dir_conf *base = ap_get_module_config(s->lookup_defaults,
+                                                      &jwtauth_module);
+        const char *err = check_scope(ptemp, base);
+
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                         "mod_jwtauth: %s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (!check_sections(ptemp, s, base, sconf->sec_url)
+            || !check_sections(ptemp, s, base, sconf->sec_dir)) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* validation                                                       */
+
+/* Would a result decided under 'a' hold under 'b'? */
+static int same_policy(const jwtauth_dir_conf *a, const jwtauth_dir_conf *b)
+{
+    return a == b
+        || (a->keys == b->keys && a->policy.algs == b->policy.algs
+            && a->issuer == b->issuer && a->audiences == b->audiences
+            && a->policy.leeway == b->policy.leeway
+            && conf_header(a) == conf_header(b)
+            && conf_user_claim(a) == conf_user_claim(b));
+}
+
+/* The result already reached for this request, its parent or the request
+ * it was redirected from, under the same policy. */
+static jwtauth_result *find_result(request_rec *r,
+                                   const jwtauth_dir_conf *conf)
+{
+    request_rec *rr;
+
+    for (rr = r; rr; rr = rr->main ? rr->main : rr->prev) {
+        jwtauth_result *res = ap_get_module_config(rr->request_config,
+                                                   &jwtauth_module);
+        if (res && same_policy(res->conf, conf)) {
+            return res;
+        }
+    }
+    return NULL;
+}
+
+/* The token the client sent, or NULL when it sent none. */
+static const char *find_token(request_rec *r, const jwtauth_dir_conf *conf)
+{
+    const char *v = apr_table_get(r->headers_in, conf_header(conf));
+
+    if (!v || !*v) {
+        v = apr_table_get(r->headers_in, "Authorization");
+        if (!v || strncasecmp(v, "Bearer", 6) != 0
+            || (v[6] != ' ' && v[6] != '\0')) {
+            return NULL;
+        }
+        v += 6;
+    }
+    while (*v == ' ' || *v == '\t') {
+        v++;
+    }
+    return *v ? v : NULL;
+}
+
+/* r->user from the configured claim: a non-empty string or an integer. */
+static const char *user_from_claims(request_rec *r, const json_t *claims,
+                                    const char *name)
+{
+    json_t *v = json_object_get(claims, name);
+
+    if (json_is_string(v) && json_string_length(v) > 0
+        && strlen(json_string_value(v)) == json_string_length(v)) {
+        return json_string_value(v);
+    }
+    if (json_is_integer(v)) {
+        return apr_psprintf(r->pool, "%" JSON_INTEGER_FORMAT,
+                            json_integer_value(v));
+    }
+    return NULL;
+}
+
+static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
+{
+    jwtauth_result *res = apr_pcalloc(r->pool, sizeof(*res));
+    const char *token = find_token(r, conf);
+    jwt_error_t err;
+
+    res->conf = conf;
+    if (!token) {
+        res->result = RESULT_MISSING;
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "JWTAuth: no token in %s or Authorization",
+                      conf_header(conf));
+    }
+    else if (!jwt_verify(&res->jwt, r->pool, token, strlen(token),
+                         &conf->policy, apr_time_sec(apr_time_now()), &err)) {
+        res->result = RESULT_INVALID;
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "JWTAuth: token refused: %s", err.reason);
+    }
+    else if (!(res->user = user_from_claims(r, res->jwt->claims,
+                                            conf_user_claim(conf)))) {
+        res->result = RESULT_INVALID;
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "JWTAuth: token refused: claim '%s' (JWTAuthUserClaim) "
+                      "is missing or not a string or integer",
+                      conf_user_claim(conf));
+    }
+    else {
+        res->result = RESULT_VALID;
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "JWTAuth: token accepted (alg %s, user %s)",
+                      jwt_alg_name(res->jwt->alg), res->user);
+    }
+    ap_set_module_config(r->request_config, &jwtauth_module, res);
+    return res;
+}
+
+/* Export every top-level claim as JWT_CLAIM_<name>. */
+static void export_claims(request_rec *r, const json_t *claims)
+{
+    const char *name;
+    json_t *v;
+
+    json_object_foreach((json_t *)claims, name, v) {
+        const char *text = jwt_claim_text(r->pool, claims, name);
+
+        if (text) {
+            apr_table_setn(r->subprocess_env,
+                           apr_pstrcat(r->pool, "JWT_CLAIM_", name, NULL),
+                           text);
+        }
+    }
+}
+
+/* Answer 401 with the seed's JSON body.  Subrequests only get the
+ * status: their output would land in the main response. */
+static int deny(request_rec *r, int invalid)
+{
+    const char *realm = ap_auth_name(r) ? ap_auth_name(r)
+                                        : DEFAULT_BEARER_REALM;
+
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   apr_psprintf(r->pool, "Bearer realm=\"%s\"%s",
+                                ap_escape_quotes(r->pool, realm),
+                                invalid ? ", error=\"invalid_token\"" : ""));
+    if (r->main) {
+        return HTTP_UNAUTHORIZED;
+    }
+    ap_discard_request_body(r);
+    r->status = HTTP_UNAUTHORIZED;
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    ap_set_content_type(r, "application/json");
+    ap_rputs(invalid ? MSG_INVALID : MSG_MISSING, r);
+    return DONE;
+}
+
+/* access_checker_ex: under JWTAuth On a request needs a valid token.
+ * A valid one sets r->user and leaves the Require rules to mod_authz_core;
+ * a missing or invalid one ends the request with 401 here, whatever
+ * Satisfy says. */
+static int jwtauth_check_access(request_rec *r)
+{
+    const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                        &jwtauth_module);
+    jwtauth_result *res;
+
+    if (conf->enabled != 1) {
+        return DECLINED;
+    }
+    if (!(res = find_result(r, conf))) {
+        res = validate(r, conf);
+    }
+    else if (res != ap_get_module_config(r->request_config,
+                                         &jwtauth_module)) {
+        ap_set_module_config(r->request_config, &jwtauth_module, res);
+    }
+    if (res->result != RESULT_VALID) {
+        return deny(r, res->result == RESULT_INVALID);
+    }
+    r->user = (char *)res->user;
+    r->ap_auth_type = "Bearer";
+    export_claims(r, res->jwt->claims);
+    return DECLINED;
+}
+
+/* check_user_id: mod_authz_core asks for a user only when a Require rule
+ * needs one; the token already named it. */
+static int jwtauth_check_user(request_rec *r)
+{
+    const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                        &jwtauth_module);
+    jwtauth_result *res;
+
+    if (conf->enabled != 1) {
+        return DECLINED;
+    }
+    res = ap_get_module_config(r->request_config, &jwtauth_module);
+    if (!res || res->result != RESULT_VALID) {
+        return HTTP_UNAUTHORIZED;
+    }
+    r->user = (char *)res->user;
+    r->ap_auth_type = "Bearer";
+    return OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* Require jwt-claim name value...                                  */
+
+typedef struct {
+    const char *name;
+    apr_array_header_t *values;
+} claim_require_t;
+
+static const char *claim_parse_config(cmd_parms *cmd, const char *line,
+                                      const void **parsed)
+{
+    claim_require_t *req = apr_pcalloc(cmd->pool, sizeof(*req));
+    const char *w;
+
+    req->name = ap_getword_conf(cmd->pool, &line);
+    req->values = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    while (*(w = ap_getword_conf(cmd->pool, &line))) {
+        APR_ARRAY_PUSH(req->values, const char *) = w;
+    }
+    if (!*req->name || req->values->nelts == 0) {
+        return "Require jwt-claim needs a claim name and at least one value";
+    }
+    *parsed = req;
+    return NULL;
+}
+
+/* A scalar claim value as the text a Require line would spell it. */
+static const char *scalar_text(apr_pool_t *p, const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return json_string_value(v);
+    case JSON_INTEGER:
+        return apr_psprintf(p, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    case JSON_NULL:
+        return "null";
+    default:
+        return NULL;            /* reals and objects never match */
+    }
+}
+
+static int claim_value_matches(apr_pool_t *p, const json_t *v,
+                               const apr_array_header_t *values)
+{
+    const char *text = scalar_text(p, v);
+    int i;
+
+    if (!text || (json_is_string(v)
+                  && strlen(text) != json_string_length(v))) {
+        return 0;
+    }
+    for (i = 0; i < values->nelts; i++) {
+        if (!strcmp(text, APR_ARRAY_IDX(values, i, const char *))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static authz_status claim_check_authorization(request_rec *r,
+                                              const char *line,
+                                              const void *parsed)
+{
+    const claim_require_t *req = parsed;
+    jwtauth_result *res = ap_get_module_config(r->request_config,
+                                               &jwtauth_module);
+    json_t *v, *e;
+    size_t i;
+
+    if (!res || res->result != RESULT_VALID) {
+        return r->user ? AUTHZ_DENIED : AUTHZ_DENIED_NO_USER;
+    }
+    v = json_object_get(res->jwt->claims, req->name);
+    if (!v) {
+        return AUTHZ_DENIED;
+    }
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e) {
+            if (claim_value_matches(r->pool, e, req->values)) {
+                return AUTHZ_GRANTED;
+            }
+        }
+        return AUTHZ_DENIED;
+    }
+    return claim_value_matches(r->pool, v, req->values) ? AUTHZ_GRANTED
+                                                        : AUTHZ_DENIED;
+}
+
+static const authz_provider authz_jwt_claim_provider = {
+    &claim_check_authorization,
+    &claim_parse_config,
+};
+
+/* ---------------------------------------------------------------- */
+/* the login handler                                                */
+
+/* 401 with the seed's Basic challenge and body. */
+static int login_refused(request_rec *r)
+{
+    const char *realm = ap_auth_name(r) ? ap_auth_name(r)
+                                        : DEFAULT_LOGIN_REALM;
+
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   apr_psprintf(r->pool, "Basic realm=\"%s\"",
+                                ap_escape_quotes(r->pool, realm)));
+    r->status = HTTP_UNAUTHORIZED;
+    ap_set_content_type(r, "text/plain; charset=utf-8");
+    ap_rputs("Could not verify", r);
+    return OK;
+}
+
+/* Read at most JWT_CREDS_MAX_BODY bytes of request body.  Returns OK,
+ * HTTP_REQUEST_ENTITY_TOO_LARGE, or an error status. */
+static int read_body(request_rec *r, const char **body, apr_size_t *len)
+{
+    char *buf = apr_palloc(r->pool, JWT_CREDS_MAX_BODY + 1);
+    apr_size_t got = 0;
+    long n;
+    int rc;
+
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
+        return rc;
+    }
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, buf + got,
+                                        JWT_CREDS_MAX_BODY + 1 - got)) > 0) {
+            got += (apr_size_t)n;
+            if (got > JWT_CREDS_MAX_BODY) {
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            }
+        }
+        if (n < 0) {
+            return HTTP_BAD_REQUEST;
+        }
+    }
+    buf[got] = '\0';
+    *body = buf;
+    *len = got;
+    return OK;
+}
+
+/* Does the Content-Type's media type equal want (parameters ignored)? */
+static int media_type_is(const char *ctype, const char *want)
+{
+    size_t n = strlen(want);
+
+    return ctype && !strncasecmp(ctype, want, n)
+        && (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ');
+}
+
+/* Credentials from Basic, a form or a JSON body.  OK with *user set to
+ * NULL when the client sent none we can read; another status for a body
+ * we refuse outright. */
+static int read_credentials(request_rec *r, const char **user,
+                            const char **password)
+{
+    const char *authz = apr_table_get(r->headers_in, "Authorization");
+    const char *ctype = apr_table_get(r->headers_in, "Content-Type");
+    const char *body;
+    apr_size_t len;
+    int rc;
+
+    *user = NULL;
+    if (authz) {
+        if (!jwt_creds_basic(user, password, r->pool, authz)) {
+            *user = NULL;
+        }
+        return ap_discard_request_body(r);
+    }
+    if (r->method_number != M_POST) {
+        return ap_discard_request_body(r);
+    }
+    if (!media_type_is(ctype, "application/x-www-form-urlencoded")
+        && !media_type_is(ctype, "application/json")) {
+        return HTTP_UNSUPPORTED_MEDIA_TYPE;
+    }
+    if ((rc = read_body(r, &body, &len)) != OK) {
+        return rc;
+    }
+    if (media_type_is(ctype, "application/json")
+        ? !jwt_creds_json(user, password, r->pool, body, len)
+        : !jwt_creds_form(user, password, r->pool, body, len)) {
+        *user = NULL;
+    }
+    return OK;
+}
+
+/* Run the providers in order; the first that knows the user decides. */
+static authn_status check_password(request_rec *r,
+                                   const jwtauth_dir_conf *conf,
+                                   const char *user, const char *password)
+{
+    authn_status st = AUTH_USER_NOT_FOUND;
+    int i;
+
+    r->user = (char *)user;
+    if (!conf->providers) {
+        const authn_provider *prov = ap_lookup_provider(
+            AUTHN_PROVIDER_GROUP, AUTHN_DEFAULT_PROVIDER,
+            AUTHN_PROVIDER_VERSION);
+        if (!prov || !prov->check_password) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuth login: no "
+                          "authn provider '" AUTHN_DEFAULT_PROVIDER
+                          "' (load mod_authn_file or set JWTAuthProvider)");
+            return AUTH_GENERAL_ERROR;
+        }
+        apr_table_setn(r->notes, AUTHN_PROVIDER_NAME_NOTE,
+                       AUTHN_DEFAULT_PROVIDER);
+        return prov->check_password(r, user, password);
+    }
+    for (i = 0; i < conf->providers->nelts; i++) {
+        const authn_provider *prov = APR_ARRAY_IDX(conf->providers, i,
+                                                   const authn_provider *);
+        apr_table_setn(r->notes, AUTHN_PROVIDER_NAME_NOTE,
+                       APR_ARRAY_IDX(conf->provider_names, i, const char *));
+        st = prov->check_password(r, user, password);
+        if (st != AUTH_USER_NOT_FOUND) {
+            break;
+        }
+    }
+    apr_table_unset(r->notes, AUTHN_PROVIDER_NAME_NOTE);
+    return st;
+}
+
+/* A JWTAuthLoginClaim value converted to its type; NULL and a log line
+ * when it does not convert. */
+static json_t *login_claim_value(request_rec *r, const login_claim_t *lc)
+{
+    const char *err = NULL, *s;
+    apr_int64_t n;
+    char *end;
+
+    s = ap_expr_str_exec(r, lc->expr, &err);
+    if (err || !s) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuthLoginClaim %s: "
+                      "cannot evaluate: %s", lc->name, err ? err : "no value");
+        return NULL;
+    }
+    switch (lc->type) {
+    case CLAIM_INT:
+        errno = 0;
+        n = apr_strtoi64(s, &end, 10);
+        if (errno || end == s || *end) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuthLoginClaim "
+                          "%s: value is not a whole number", lc->name);
+            return NULL;
+        }
+        return json_integer((json_int_t)n);
+    case CLAIM_BOOL:
+        if (!strcasecmp(s, "1") || !strcasecmp(s, "true")
+            || !strcasecmp(s, "on") || !strcasecmp(s, "yes")) {
+            return json_true();
+        }
+        if (!*s || !strcasecmp(s, "0") || !strcasecmp(s, "false")
+            || !strcasecmp(s, "off") || !strcasecmp(s, "no")) {
+            return json_false();
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuthLoginClaim %s: "
+                      "value is not a boolean", lc->name);
+        return NULL;
+    default:
+        return json_string(s);
+    }
+}
+
+/* The claims of a token for user, or NULL (logged) on failure. */
+static json_t *login_claims(request_rec *r, const jwtauth_dir_conf *conf,
+                            const char *user, apr_int64_t now)
+{
+    json_t *claims = jwt_json_pool(r->pool, json_object());
+    unsigned char rnd[16];
+    int i;
+
+    if (!claims || apr_generate_random_bytes(rnd, sizeof(rnd))) {
+        return NULL;
+    }
+    if (json_object_set_new(claims, "sub", json_string(user))
+        || json_object_set_new(claims, "iat", json_integer(now))
+        || json_object_set_new(claims, "exp",
+                               json_integer(now + conf_lifetime(conf)))
+        || json_object_set_new(claims, "jti", json_string(
+               jwt_b64url_encode(r->pool, rnd, sizeof(rnd))))) {
+        return NULL;
+    }
+    if (conf->issuer && json_object_set_new(claims, "iss",
+                                            json_string(conf->issuer))) {
+        return NULL;
+    }
+    if (conf->audiences) {
+        json_t *aud;
+
+        if (conf->audiences->nelts == 1) {
+            aud = json_string(APR_ARRAY_IDX(conf->audiences, 0,
+                                            const char *));
+        }
+        else {
+            aud = json_array();
+            for (i = 0; aud && i < conf->audiences->nelts; i++) {
+                json_array_append_new(aud, json_string(APR_ARRAY_IDX(
+                    conf->audiences, i, const char *)));
+            }
+        }
+        if (json_object_set_new(claims, "aud", aud)) {
+            return NULL;
+        }
+    }
+    for (i = 0; conf->login_claims && i < conf->login_claims->nelts; i++) {
+        const login_claim_t *lc = &APR_ARRAY_IDX(conf->login_claims, i,
+                                                 login_claim_t);
+        json_t *v = login_claim_value(r, lc);
+
+        if (!v || json_object_set_new(claims, lc->name, v)) {
+            return NULL;
+        }
+    }
+    return claims;
+}
+
+/* The key that signs at this scope: the first one that can run the
+ * first JWTAuthAlgorithms entry. */
+static const jwt_key_t *signing_key(const jwtauth_dir_conf *conf)
+{
+    jwt_alg_e alg = conf_sign_alg(conf);
+    int i;
+
+    for (i = 0; conf->keys && i < conf->keys->nelts; i++) {
+        const jwt_key_t *key = APR_ARRAY_IDX(conf->keys, i, jwt_key_t *);
+        if (jwt_key_algs(key) & JWT_ALG_BIT(alg)) {
+            return key;
+        }
+    }
+    return NULL;
+}
+
+static int jwtauth_login_handler(request_rec *r)
+{
+    const jwtauth_dir_conf *conf;
+    const jwt_key_t *key;
+    const char *user, *password, *token;
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    json_t *claims;
+    jwt_error_t err;
+    int rc;
+
+    if (!r->handler || strcmp(r->handler, "jwtauth-login")) {
+        return DECLINED;
+    }
+    r->allowed |= (AP_METHOD_BIT << M_GET) | (AP_METHOD_BIT << M_POST);
+    if (r->method_number != M_GET && r->method_number != M_POST) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &jwtauth_module);
+    if (!(key = signing_key(conf))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuth login: no key "
+                      "can sign %s here: set JWTAuthSecretFile",
+                      jwt_alg_name(conf_sign_alg(conf)));
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if ((rc = read_credentials(r, &user, &password)) != OK) {
+        return rc;
+    }
+    if (!user) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "JWTAuth login: no readable credentials");
+        return login_refused(r);
+    }
+    switch (check_password(r, conf, user, password)) {
+    case AUTH_GRANTED:
+        break;
+    case AUTH_GENERAL_ERROR:
+        return HTTP_INTERNAL_SERVER_ERROR;
+    default:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "JWTAuth login: user %s: not verified", user);
+        r->user = NULL;
+        return login_refused(r);
+    }
+    if (!(claims = login_claims(r, conf, user, now))) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!jwt_sign(&token, r->pool, key, conf_sign_alg(conf), claims, &err)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuth login: cannot "
+                      "sign: %s", err.reason);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "Pragma", "no-cache");
+    ap_set_content_type(r, "application/json");
+    ap_rprintf(r, "{\"token\": \"%s\", \"token_type\": \"Bearer\", "
+               "\"expires_in\": %" APR_INT64_T_FMT "}", token,
+               conf_lifetime(conf));
+    return OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* hooks                                                            */
+
+static void register_hooks(apr_pool_t *p)
+{
+    ap_hook_check_config(jwtauth_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* first, so that a missing or invalid token ends the request before
+     * mod_authz_core (APR_HOOK_LAST) looks at the Require rules */
+    ap_hook_check_access_ex(jwtauth_check_access, NULL, NULL, APR_HOOK_FIRST,
+                            AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_check_authn(jwtauth_check_user, NULL, NULL, APR_HOOK_FIRST,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "jwt-claim",
+                              AUTHZ_PROVIDER_VERSION,
+                              &authz_jwt_claim_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_handler(jwtauth_login_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(jwtauth) = {
+    STANDARD20_MODULE_STUFF,
+    create_jwtauth_dir_config,  /* per-directory config creator */
+    merge_jwtauth_dir_config,   /* per-directory config merger */
+    NULL,                       /* server config creator */
+    NULL,                       /* server config merger */
+    jwtauth_cmds,               /* command table */
+    register_hooks              /* hook registration */
+};

@@ -1,0 +1,65 @@
+package JWTTest;
+# Helpers shared by the mod_jwtauth test files: fixtures and a small,
+# independent JWS maker (Digest::SHA's HMAC, JSON::PP), so that tests can
+# craft any header, payload or signature, broken ones included.
+use strict;
+use warnings FATAL => 'all';
+use Exporter 'import';
+use Digest::SHA qw(hmac_sha256 hmac_sha384 hmac_sha512);
+use JSON::PP ();
+use MIME::Base64 qw(encode_base64url decode_base64url);
+use File::Basename qw(dirname);
+use Cwd qw(abs_path);
+
+our @EXPORT = qw(fixture secret b64u unb64u jws token json_decode
+                 json_encode t_dir);
+
+my $tdir = abs_path(dirname(__FILE__) . '/..');
+
+sub t_dir { $tdir }
+
+sub fixture { "$tdir/fixtures/$_[0]" }
+
+# The key bytes as the module reads them: one trailing newline removed.
+sub secret {
+    my $name = shift // 'secret';
+    open my $fh, '<:raw', fixture($name) or die "$name: $!";
+    local $/;
+    my $s = <$fh>;
+    $s =~ s/\n\z//;
+    return $s;
+}
+
+sub b64u { encode_base64url($_[0]) }
+sub unb64u { decode_base64url($_[0]) }
+
+my $json = JSON::PP->new->canonical;
+sub json_encode { $json->encode($_[0]) }
+sub json_decode { JSON::PP->new->decode($_[0]) }
+
+my %mac = (HS256 => \&hmac_sha256, HS384 => \&hmac_sha384,
+           HS512 => \&hmac_sha512);
+
+# jws(header, payload, key, mac_alg): header and payload are hash refs
+# (encoded as JSON) or raw strings (used as they are); the MAC is
+# computed with mac_alg (default: the header's alg, else HS256).
+sub jws {
+    my ($hdr, $pay, $key, $mac_alg) = @_;
+    $key //= secret();
+    $mac_alg //= (ref $hdr && $hdr->{alg} && $mac{$hdr->{alg}})
+               ? $hdr->{alg} : 'HS256';
+    my $h = b64u(ref $hdr ? json_encode($hdr) : $hdr);
+    my $p = b64u(ref $pay ? json_encode($pay) : $pay);
+    my $sig = $mac{$mac_alg}->("$h.$p", $key);
+    return "$h.$p." . b64u($sig);
+}
+
+# A valid token for the default key: claims merged over sub/exp.
+sub token {
+    my (%claims) = @_;
+    my %c = (sub => 'daehan', exp => time + 300, %claims);
+    delete $c{$_} for grep { !defined $c{$_} } keys %c;
+    return jws({ alg => 'HS256', typ => 'JWT' }, \%c);
+}
+
+1;

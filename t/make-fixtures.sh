@@ -1,0 +1,33 @@
+#!/bin/bash
+# Write the suite's fixtures into t/fixtures (never committed): HMAC
+# secrets, an htpasswd file and the SQLite user table, all fresh per run.
+set -euo pipefail
+cd "$(dirname "$0")"
+rm -rf fixtures
+mkdir -p fixtures
+umask 077
+# 64 bytes (HS256/384/512) with the trailing newline an editor leaves;
+# root-only like a real key: httpd reads it before dropping privileges
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > fixtures/secret
+echo >> fixtures/secret
+# 32 bytes: HS256 only
+head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > fixtures/secret32
+# 40 bytes: enough for HS256, too short for HS384 and HS512
+head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n' > fixtures/secret40
+# 31 bytes: refused everywhere
+printf '%s' 0123456789012345678901234567890 > fixtures/secret31
+umask 022
+htpasswd -cbB -C 5 fixtures/htpasswd daehan 1234 2>/dev/null
+htpasswd -bB -C 5 fixtures/htpasswd alice wonderland 2>/dev/null
+htpasswd -cbB -C 5 fixtures/htpasswd2 bob builder 2>/dev/null
+hash=$(htpasswd -nbB -C 5 daehan 1234 | cut -d: -f2-)
+hash2=$(htpasswd -nbB -C 5 carol 5678 | cut -d: -f2-)
+sqlite3 fixtures/users.db <<SQL
+CREATE TABLE users (username TEXT PRIMARY KEY, password TEXT NOT NULL,
+                    id INTEGER NOT NULL, admin INTEGER NOT NULL,
+                    badid TEXT);
+INSERT INTO users VALUES ('daehan', '$hash', 1, 1, '1x');
+INSERT INTO users VALUES ('carol', '$hash2', 2, 0, '2');
+SQL
+chmod 644 fixtures/htpasswd fixtures/htpasswd2 fixtures/users.db
+chmod 755 fixtures
