@@ -1077,7 +1077,7 @@ static int jwtauth_login_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, "jwtauth-login")) {
         return DECLINED;
     }
-    r->allowed |= (AP_METHOD_BIT << M_GET) | (AP_METHOD_BIT << M_POST);
+    ap_allow_methods(r, REPLACE_ALLOW, "GET", "POST", NULL);
     if (r->method_number != M_GET && r->method_number != M_POST) {
         return HTTP_METHOD_NOT_ALLOWED;
     }

@@ -1,0 +1,173 @@
+# The login handler: credentials by Basic, form and JSON through the
+# authn providers, the token it issues, and every way to get it wrong.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest;
+use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
+use MIME::Base64 qw(encode_base64);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use JWTTest;
+
+plan tests => 82, need_module('mod_jwtauth.c', 'mod_authn_file.c',
+                              'mod_authn_dbd.c');
+
+sub basic { 'Basic ' . encode_base64(join(':', @_), '') }
+
+sub claims_of {
+    my $tok = shift;
+    my (undef, $p) = split /\./, $tok;
+    return json_decode(unb64u($p));
+}
+
+sub refused {
+    my ($res, $what, $realm) = @_;
+    $realm //= 'Login required!';
+    ok($res->code == 401, "$what: 401");
+    ok($res->content eq 'Could not verify', "$what: 'Could not verify'");
+    ok(($res->header('WWW-Authenticate') // '') eq qq{Basic realm="$realm"},
+       "$what: Basic challenge, realm '$realm'");
+}
+
+# the seed's flow: GET /login with Basic
+my $t0 = time;
+my $res = GET('/login', Authorization => basic('daehan', '1234'));
+ok($res->code == 200, 'Basic login: 200');
+ok(($res->header('Content-Type') // '') =~ m{^application/json},
+   'login answers JSON');
+ok(($res->header('Cache-Control') // '') eq 'no-store',
+   'Cache-Control: no-store');
+my $body = eval { json_decode($res->content) } || {};
+ok($body->{token_type} && $body->{token_type} eq 'Bearer',
+   'token_type Bearer');
+ok(defined $body->{expires_in} && $body->{expires_in} == 1800,
+   'expires_in 1800 (the seed\'s 30 minutes)');
+my $tok = $body->{token} // '';
+ok($tok =~ /^[\w-]+\.[\w-]+\.[\w-]+$/, 'token is a compact JWS');
+my ($h) = split /\./, $tok;
+my $hdr = eval { json_decode(unb64u($h)) } || {};
+ok(($hdr->{alg} // '') eq 'HS256', 'signed with the first JWTAuthAlgorithms');
+ok(($hdr->{typ} // '') eq 'JWT', 'typ JWT');
+my $c = claims_of($tok);
+ok(($c->{sub} // '') eq 'daehan', 'sub is the user');
+ok($c->{iat} >= $t0 - 1 && $c->{iat} <= time + 1, 'iat is now');
+ok($c->{exp} == $c->{iat} + 1800, 'exp = iat + 1800');
+ok(($c->{jti} // '') =~ /^[\w-]{22}$/, 'jti: 128 random bits');
+ok(!exists $c->{iss} && !exists $c->{aud}, 'no iss/aud unless configured');
+my $c2 = claims_of(json_decode(GET_BODY('/login',
+    Authorization => basic('daehan', '1234')))->{token});
+ok($c2->{jti} ne $c->{jti}, 'jti differs between tokens');
+
+# the issued token opens the protected pages and carries the MAC we expect
+ok(GET('/protected/hello.html', 'x-access-token' => $tok)->code == 200,
+   'issued token accepted by the protected page');
+my ($hh, $pp, $ss) = split /\./, $tok;
+ok(jws(unb64u($hh), unb64u($pp)) eq $tok,
+   'signature is HMAC-SHA256 of header.payload under the file\'s key');
+
+# form and JSON bodies
+$res = POST('/login', content => 'username=daehan&password=1234',
+            'Content-Type' => 'application/x-www-form-urlencoded');
+ok($res->code == 200 && $res->content =~ /"token"/, 'form login: 200');
+$res = POST('/login', content => '{"username": "daehan", "password": "1234"}',
+            'Content-Type' => 'application/json; charset=utf-8');
+ok($res->code == 200 && $res->content =~ /"token"/, 'JSON login: 200');
+
+# failures all look alike
+refused(GET('/login'), 'no credentials');
+refused(GET('/login', Authorization => basic('daehan', 'wrong')),
+        'wrong password');
+refused(GET('/login', Authorization => basic('nobody-here', '1234')),
+        'unknown user');
+refused(GET('/login', Authorization => 'Bearer abc'), 'other scheme');
+refused(GET('/login', Authorization => 'Basic %%%%'), 'bad base64');
+refused(GET('/login', Authorization => 'Basic ' . encode_base64('daehan', '')),
+        'no colon');
+refused(GET('/login', Authorization => basic('', '1234')), 'empty user');
+refused(GET('/login', Authorization => basic('daehan', '')),
+        'empty password');
+refused(POST('/login', content => 'username=daehan',
+             'Content-Type' => 'application/x-www-form-urlencoded'),
+        'form without password');
+refused(POST('/login', content => '{"username": "daehan"',
+             'Content-Type' => 'application/json'), 'broken JSON');
+refused(GET('/login-realm'), 'AuthName', 'Members');
+
+$res = POST('/login', content => 'username=daehan&password=1234',
+            'Content-Type' => 'text/plain');
+ok($res->code == 415, 'wrong content type: 415');
+my $ua = Apache::TestRequest::user_agent();
+my $url = Apache::TestRequest::resolve_url('/login');
+$res = $ua->request(HTTP::Request->new(POST => $url, [],
+                                       'username=daehan&password=1234'));
+ok($res->code == 415, 'no content type: 415');
+$res = POST('/login', content => 'username=daehan&password=' . ('x' x 9000),
+            'Content-Type' => 'application/x-www-form-urlencoded');
+ok($res->code == 413, 'oversized body: 413');
+$res = PUT('/login', content => 'x', Authorization => basic('daehan', '1234'));
+ok($res->code == 405, 'PUT: 405');
+ok(($res->header('Allow') // '') =~ /GET/ && $res->header('Allow') =~ /POST/,
+   '405 names GET and POST in Allow');
+ok($ua->request(HTTP::Request->new(DELETE => $url))->code == 405,
+   'DELETE: 405');
+
+# iss, aud and lifetime go into the token; HS384 signs there
+$res = GET('/login-issaud', Authorization => basic('daehan', '1234'));
+$body = eval { json_decode($res->content) } || {};
+$c = claims_of($body->{token} // 'x.e30.x');
+ok($res->code == 200, 'login with iss/aud: 200');
+ok(($c->{iss} // '') eq 'https://login.example', 'iss issued');
+ok(ref $c->{aud} eq 'ARRAY' && "@{$c->{aud}}" eq 'api web',
+   'aud issued as an array');
+ok($c->{exp} - $c->{iat} == 60 && $body->{expires_in} == 60,
+   'JWTAuthTokenLifetime 60');
+($h) = split /\./, $body->{token};
+ok((json_decode(unb64u($h))->{alg} // '') eq 'HS384',
+   'first of JWTAuthAlgorithms HS384 HS256 signs');
+ok(GET('/issaud/', 'x-access-token' => $body->{token})->code == 200,
+   'token with iss/aud accepted where they are required');
+ok(GET('/issaud/', 'x-access-token' => $tok)->code == 401,
+   'token without iss/aud refused there');
+
+# several providers: the first that knows the user decides
+ok(GET('/login-two', Authorization => basic('bob', 'builder'))->code == 200,
+   'second provider (AuthnProviderAlias) knows bob');
+ok(GET('/login-two', Authorization => basic('daehan', '1234'))->code == 200,
+   'first provider knows daehan');
+refused(GET('/login-two', Authorization => basic('bob', 'wrong')),
+        'second provider, wrong password');
+
+# mod_authn_dbd with extra columns: the seed's id and admin claims
+$res = GET('/login-dbd', Authorization => basic('daehan', '1234'));
+ok($res->code == 200, 'dbd login: 200');
+$c = claims_of(json_decode($res->content)->{token});
+ok(defined $c->{id} && $c->{id} eq '1' && !ref $c->{id}
+   && $res->content !~ /"id":"1"/, 'id claim is the integer 1');
+ok(JSON::PP::is_bool($c->{admin}) && $c->{admin}, 'admin claim is true');
+ok(($c->{via} // '') eq 'dbd', 'string claim from a literal expression');
+$res = GET('/login-dbd', Authorization => basic('carol', '5678'));
+$c = claims_of(json_decode($res->content)->{token});
+ok(JSON::PP::is_bool($c->{admin}) && !$c->{admin} && $c->{id} == 2,
+   'carol: admin false, id 2');
+refused(GET('/login-dbd', Authorization => basic('daehan', '4321')),
+        'dbd wrong password');
+
+# a claim that does not convert fails the login, never a wrong claim
+t_start_error_log_watch();
+$res = GET('/login-badclaim', Authorization => basic('daehan', '1234'));
+my @log = t_finish_error_log_watch();
+ok($res->code == 500 && $res->content !~ /token/, '"1x" as int: 500');
+ok((grep { /JWTAuthLoginClaim id: value is not a whole number/ } @log),
+   'the log names the claim');
+$res = GET('/login-badbool', Authorization => basic('daehan', '1234'));
+ok($res->code == 500, '"maybe" as bool: 500');
+
+# a login scope without a user file is a server error, logged
+t_start_error_log_watch();
+$res = GET('/login-nofile', Authorization => basic('daehan', '1234'));
+@log = t_finish_error_log_watch();
+ok($res->code == 500, 'no AuthUserFile: 500');
+
+# passwords never reach the log
+ok(!(grep { /1234|wonderland/ } @log), 'no password in the log');
