@@ -595,8 +595,8 @@ static const char *user_from_claims(request_rec *r, const json_t *claims,
         return json_string_value(v);
     }
     if (json_is_integer(v)) {
-        return apr_psprintf(r->pool, "%" JSON_INTEGER_FORMAT,
-                            json_integer_value(v));
+        return apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                            (apr_int64_t)json_integer_value(v));
     }
     return NULL;
 }
@@ -759,7 +759,8 @@ static const char *scalar_text(apr_pool_t *p, const json_t *v)
     case JSON_STRING:
         return json_string_value(v);
     case JSON_INTEGER:
-        return apr_psprintf(p, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return apr_psprintf(p, "%" APR_INT64_T_FMT,
+                            (apr_int64_t)json_integer_value(v));
     case JSON_TRUE:
         return "true";
     case JSON_FALSE:

@@ -9,7 +9,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 53, need_module('mod_jwtauth.c', 'mod_headers.c', 'mod_cgid.c',
+plan tests => 54, need_module('mod_jwtauth.c', 'mod_headers.c', 'mod_cgid.c',
                               'mod_include.c');
 
 my $MISSING = '{"message": "Token is missing!"}';
@@ -105,6 +105,8 @@ ok(($res->header('WWW-Authenticate') // '') eq 'Bearer realm="Staff area"',
 my $seed = jws({ alg => 'HS256', typ => 'JWT' }, { id => 1, exp => time + 60 });
 $res = GET('/seed/', 'x-access-token' => $seed);
 ok($res->code == 200, "seed-shaped token accepted with JWTAuthUserClaim id");
+ok(($res->header('X-Remote-User') // '') eq '1',
+   'REMOTE_USER is the integer id as text');
 $res = GET('/protected/hello.html', 'x-access-token' => $seed);
 ok($res->code == 401 && $res->content eq $INVALID,
    'token without the user claim (sub) refused');
