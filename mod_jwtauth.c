@@ -519,7 +519,12 @@ static int jwtauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                                         s->module_config);
         jwtauth_dir_conf *base = ap_get_module_config(s->lookup_defaults,
                                                       &jwtauth_module);
-        const char *err = check_scope(ptemp, base);
+        const char *err;
+
+        /* the directive handlers leave the derived policy to here; a
+         * request that no section matches uses this record unmerged */
+        derive_policy(base);
+        err = check_scope(ptemp, base);
 
         if (err) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,

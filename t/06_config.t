@@ -1,0 +1,117 @@
+# Configuration: every directive error stops `apache2 -t` with a message
+# naming the directive (and for files the path and the OS error); values
+# merge server -> Location with "set overrides, unset inherits".
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest;
+use File::Temp qw(tempdir);
+use File::Copy qw(copy);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use JWTTest;
+
+my $httpd = Apache::Test::vars('httpd');
+my $libexec = `apxs -q LIBEXECDIR`;
+chomp $libexec;
+my $so = t_dir() . '/../.libs/mod_jwtauth.so';
+my $dir = tempdir(CLEANUP => 1);
+my ($s31, $s40, $s64) = map { fixture($_) } qw(secret31 secret40 secret);
+copy($s64, "$dir/open-secret") or die "copy: $!";
+chmod 0644, "$dir/open-secret";
+
+# [name, directives, expected rc (0 ok, 1 refused), output pattern]
+my @rows = (
+    ['a sound configuration', "JWTAuthSecretFile $s64\n"
+     . "<Location /x>\nJWTAuth On\nRequire jwt-claim admin true\n</Location>",
+     0, qr/Syntax OK/],
+    ['missing secret file', "JWTAuthSecretFile $dir/none", 1,
+     qr{JWTAuthSecretFile: cannot read \Q$dir\E/none: No such file or directory}],
+    ['secret file is a directory', "JWTAuthSecretFile $dir", 1,
+     qr{JWTAuthSecretFile: cannot read \Q$dir\E: Is a directory}],
+    ['31-byte secret', "JWTAuthSecretFile $s31", 1,
+     qr{JWTAuthSecretFile: \Q$s31\E: HMAC key is 31 bytes; HS256 needs at least 32}],
+    ['world-readable secret warns', "JWTAuthSecretFile $dir/open-secret", 0,
+     qr{JWTAuthSecretFile: \Q$dir\E/open-secret is readable by every user}],
+    ['alg none', 'JWTAuthAlgorithms HS256 none', 1,
+     qr/JWTAuthAlgorithms: 'none' is never accepted/],
+    ['alg NoNe', 'JWTAuthAlgorithms NoNe', 1,
+     qr/JWTAuthAlgorithms: 'none' is never accepted/],
+    ['unknown alg', 'JWTAuthAlgorithms HS256 XS999', 1,
+     qr/JWTAuthAlgorithms: unknown algorithm 'XS999'/],
+    ['HS512 with a 40-byte key', "JWTAuthSecretFile $s40\n"
+     . "JWTAuthAlgorithms HS256 HS512", 1,
+     qr/JWTAuthAlgorithms HS512: the key in \Q$s40\E is too short/],
+    ['HS384 in a Location over a 40-byte server key',
+     "JWTAuthSecretFile $s40\n<Location /y>\nJWTAuthAlgorithms HS384\n"
+     . "</Location>", 1, qr{section for /y: JWTAuthAlgorithms HS384}],
+    ['JWTAuth On without any key', "<Location /z>\nJWTAuth On\n</Location>",
+     1, qr{section for /z: JWTAuth On but no key}],
+    ['JWTAuth at server level', 'JWTAuth On', 1,
+     qr/JWTAuth not allowed here/],
+    ['leeway negative', 'JWTAuthLeeway -1', 1,
+     qr/JWTAuthLeeway: '-1' is not a whole number of seconds/],
+    ['leeway not a number', 'JWTAuthLeeway 5s', 1,
+     qr/JWTAuthLeeway: '5s' is not a whole number/],
+    ['lifetime zero', 'JWTAuthTokenLifetime 0', 1,
+     qr/JWTAuthTokenLifetime: '0' is not a whole number/],
+    ['bad header name', 'JWTAuthHeader "x token"', 1,
+     qr/JWTAuthHeader: 'x token' is not a header name/],
+    ['unknown provider', "<Location /l>\nJWTAuthProvider nosuch\n</Location>",
+     1, qr/JWTAuthProvider: unknown authn provider 'nosuch'/],
+    ['provider at server level', 'JWTAuthProvider file', 1,
+     qr/JWTAuthProvider not allowed here/],
+    ['login claim reserved', "<Location /l>\nJWTAuthLoginClaim exp 1 int\n"
+     . "</Location>", 1, qr/JWTAuthLoginClaim: 'exp' is set by the module/],
+    ['login claim bad type', "<Location /l>\nJWTAuthLoginClaim n 1 float\n"
+     . "</Location>", 1, qr/JWTAuthLoginClaim: type 'float'/],
+    ['login claim bad expression', "<Location /l>\n"
+     . "JWTAuthLoginClaim n %{env:X int\n</Location>", 1,
+     qr/JWTAuthLoginClaim: cannot parse/],
+    ['Require jwt-claim without a value', "<Location /r>\n"
+     . "Require jwt-claim admin\n</Location>", 1,
+     qr/Require jwt-claim needs a claim name and at least one value/],
+);
+
+plan tests => 2 * @rows + 6, need_module('mod_jwtauth.c');
+
+my $n = 0;
+for my $r (@rows) {
+    my ($name, $directives, $want_rc, $pat) = @$r;
+    my $conf = "$dir/t" . $n++ . '.conf';
+    open my $fh, '>', $conf or die "$conf: $!";
+    print $fh join "\n",
+        "ServerRoot $dir", "ServerName localhost",
+        "PidFile $dir/pid", "ErrorLog $dir/error_log",
+        "Listen 127.0.0.1:1",
+        map({ "LoadModule ${_}_module $libexec/mod_$_.so" }
+            qw(mpm_event authn_core authz_core authn_file auth_basic)),
+        "LoadModule jwtauth_module $so", $directives, '';
+    close $fh;
+    my $out = `$httpd -t -f $conf 2>&1`;
+    my $rc = $? >> 8;
+    ok(($rc != 0) == ($want_rc != 0), "$name: apache2 -t "
+       . ($want_rc ? 'refuses' : 'accepts')) or diag($out);
+    ok($out =~ $pat, "$name: message") or diag($out);
+}
+
+# merging in the running server: the key and algorithms at server level
+# reach every Location; a Location's own key and algorithms replace them
+my $exp = time + 60;
+my $P = { sub => 'daehan', exp => $exp };
+ok(GET('/short/', 'x-access-token' => jws({ alg => 'HS256' }, $P,
+                                          secret('secret32')))->code == 200,
+   '/short: its own 32-byte key verifies');
+ok(GET('/short/', 'x-access-token' => jws({ alg => 'HS256' }, $P))->code
+   == 401, '/short: the server key no longer does');
+ok(GET('/hs512/', 'x-access-token' => jws({ alg => 'HS512' }, $P))->code
+   == 200, '/hs512: inherited key, own algorithm list: HS512 accepted');
+ok(GET('/protected/hello.html',
+       'x-access-token' => jws({ alg => 'HS384' }, $P))->code == 200,
+   '/protected: server list HS256 HS384 HS512 inherited');
+ok(GET('/leeway/', 'x-access-token' => jws({ alg => 'HS256' },
+       { sub => 'x', exp => time - 30 }))->code == 200,
+   '/leeway: 60 s of leeway takes a token 30 s past exp');
+ok(GET('/protected/hello.html', 'x-access-token' => jws({ alg => 'HS256' },
+       { sub => 'x', exp => time - 30 }))->code == 401,
+   'no leeway elsewhere');
