@@ -18,7 +18,7 @@ CORE_LIBS  = $(APR_LIBS) -ljansson -lcrypto
 
 UNIT       = t/unit/test_core t/unit/test_creds
 
-.PHONY: all deps test unit apache-test run clean
+.PHONY: all deps test unit apache-test run install clean
 
 all: .libs/mod_jwtauth.so
 
@@ -42,8 +42,14 @@ apache-test: all
 
 test: deps unit apache-test
 
+# into a stock Debian apache2: then `a2enmod jwtauth`
+install: all
+	$(APXS) -i -n jwtauth mod_jwtauth.la
+	install -m 644 conf/jwtauth.load conf/jwtauth.conf \
+	    $(DESTDIR)/etc/apache2/mods-available/
+
 run: all
-	sh build/run-demo.sh $(PORT)
+	bash build/run-demo.sh $(PORT)
 
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o $(UNIT) demo/run
