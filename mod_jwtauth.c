@@ -682,10 +682,31 @@ static int deny(request_rec *r, int invalid)
     return DONE;
 }
 
+/* The result for this request: reused from its parent or the request it
+ * was redirected from when the policy is the same, else decided now. */
+static jwtauth_result *request_result(request_rec *r,
+                                      const jwtauth_dir_conf *conf)
+{
+    jwtauth_result *res = find_result(r, conf);
+
+    if (!res) {
+        return validate(r, conf);
+    }
+    ap_set_module_config(r->request_config, &jwtauth_module, res);
+    return res;
+}
+
+/* A valid token: its user and claims for the rest of the request. */
+static void apply_result(request_rec *r, const jwtauth_result *res)
+{
+    r->user = (char *)res->user;
+    r->ap_auth_type = "Bearer";
+    export_claims(r, res->jwt->claims);
+}
+
 /* access_checker_ex: under JWTAuth On a request needs a valid token.
  * A valid one sets r->user and leaves the Require rules to mod_authz_core;
- * a missing or invalid one ends the request with 401 here, whatever
- * Satisfy says. */
+ * a missing or invalid one ends the request with 401 here. */
 static int jwtauth_check_access(request_rec *r)
 {
     const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
@@ -695,19 +716,33 @@ static int jwtauth_check_access(request_rec *r)
     if (conf->enabled != 1) {
         return DECLINED;
     }
-    if (!(res = find_result(r, conf))) {
-        res = validate(r, conf);
-    }
-    else if (res != ap_get_module_config(r->request_config,
-                                         &jwtauth_module)) {
-        ap_set_module_config(r->request_config, &jwtauth_module, res);
-    }
+    res = request_result(r, conf);
     if (res->result != RESULT_VALID) {
         return deny(r, res->result == RESULT_INVALID);
     }
-    r->user = (char *)res->user;
-    r->ap_auth_type = "Bearer";
-    export_claims(r, res->jwt->claims);
+    apply_result(r, res);
+    return DECLINED;
+}
+
+/* access_checker, for legacy "Satisfy Any" only: there a host rule that
+ * passes (mod_access_compat passes every host when it has no rules) would
+ * skip check_access_ex and with it the token.  A missing or invalid token
+ * fails this phase too, so the request reaches jwtauth_check_access,
+ * which answers; a valid one is applied here, as authz may not run. */
+static int jwtauth_check_access_any(request_rec *r)
+{
+    const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                        &jwtauth_module);
+    jwtauth_result *res;
+
+    if (conf->enabled != 1 || ap_satisfies(r) != SATISFY_ANY) {
+        return DECLINED;
+    }
+    res = request_result(r, conf);
+    if (res->result != RESULT_VALID) {
+        return HTTP_UNAUTHORIZED;
+    }
+    apply_result(r, res);
     return DECLINED;
 }
 
@@ -978,7 +1013,7 @@ static json_t *login_claim_value(request_rec *r, const login_claim_t *lc)
     case CLAIM_INT:
         errno = 0;
         n = apr_strtoi64(s, &end, 10);
-        if (errno || end == s || *end) {
+        if (errno || end == s || *end || apr_isspace(*s) || *s == '+') {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuthLoginClaim "
                           "%s: value is not a whole number", lc->name);
             return NULL;
@@ -1140,6 +1175,8 @@ static void register_hooks(apr_pool_t *p)
      * mod_authz_core (APR_HOOK_LAST) looks at the Require rules */
     ap_hook_check_access_ex(jwtauth_check_access, NULL, NULL, APR_HOOK_FIRST,
                             AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_check_access(jwtauth_check_access_any, NULL, NULL, APR_HOOK_FIRST,
+                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_check_authn(jwtauth_check_user, NULL, NULL, APR_HOOK_FIRST,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "jwt-claim",

@@ -10,7 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 82, need_module('mod_jwtauth.c', 'mod_authn_file.c',
+plan tests => 84, need_module('mod_jwtauth.c', 'mod_authn_file.c',
                               'mod_authn_dbd.c');
 
 sub basic { 'Basic ' . encode_base64(join(':', @_), '') }
@@ -160,6 +160,11 @@ my @log = t_finish_error_log_watch();
 ok($res->code == 500 && $res->content !~ /token/, '"1x" as int: 500');
 ok((grep { /JWTAuthLoginClaim id: value is not a whole number/ } @log),
    'the log names the claim');
+$res = GET('/login-badclaim', Authorization => basic('carol', '5678'));
+ok($res->code == 200 && claims_of(json_decode($res->content)->{token})->{id}
+   == 2, '"2" as int: the integer 2');
+$res = GET('/login-badclaim', Authorization => basic('dave', '5678'));
+ok($res->code == 500, '" 3" as int (leading blank): 500');
 $res = GET('/login-badbool', Authorization => basic('daehan', '1234'));
 ok($res->code == 500, '"maybe" as bool: 500');
 

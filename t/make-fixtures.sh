@@ -28,6 +28,7 @@ CREATE TABLE users (username TEXT PRIMARY KEY, password TEXT NOT NULL,
                     badid TEXT);
 INSERT INTO users VALUES ('daehan', '$hash', 1, 1, '1x');
 INSERT INTO users VALUES ('carol', '$hash2', 2, 0, '2');
+INSERT INTO users VALUES ('dave', '$hash2', 3, 0, ' 3');
 SQL
 chmod 644 fixtures/htpasswd fixtures/htpasswd2 fixtures/users.db
 chmod 755 fixtures
