@@ -35,7 +35,7 @@ t/unit/%: t/unit/%.c t/unit/tap.h $(CORE_SRC) $(CORE_HDR) | deps
 	$(CC) $(WARN) -g -O1 -I. $(APR_CFLAGS) -o $@ $< $(CORE_SRC) $(CORE_LIBS)
 
 unit: $(UNIT)
-	prove -v --exec '' $(UNIT)
+	prove -v --exec '' $(UNIT) t/unit/conf_guard.t
 
 apache-test: all
 	bash t/run-apache-test.sh

@@ -73,7 +73,7 @@ my @rows = (
      qr/Require jwt-claim needs a claim name and at least one value/],
 );
 
-plan tests => 2 * @rows + 6, need_module('mod_jwtauth.c');
+plan tests => 2 * @rows + 11, need_module('mod_jwtauth.c');
 
 my $n = 0;
 for my $r (@rows) {
@@ -115,3 +115,21 @@ ok(GET('/leeway/', 'x-access-token' => jws({ alg => 'HS256' },
 ok(GET('/protected/hello.html', 'x-access-token' => jws({ alg => 'HS256' },
        { sub => 'x', exp => time - 30 }))->code == 401,
    'no leeway elsewhere');
+
+# server -> vhost -> Location: the vhost's header and algorithms reach its
+# Locations, the server's key reaches the vhost, a Location overrides
+my $vt = jws({ alg => 'HS384' }, $P);
+Apache::TestRequest::module('jwtauth_vhost');
+ok(GET('/vh/', 'X-Vhost-Token' => $vt)->code == 200,
+   'vhost: JWTAuthHeader and JWTAuthAlgorithms from the vhost, key from '
+   . 'the server');
+ok(GET('/vh/', 'x-access-token' => $vt)->code == 401,
+   'vhost: the server default header is replaced');
+ok(GET('/vh/',
+       'X-Vhost-Token' => jws({ alg => 'HS256' }, $P))->code == 401,
+   'vhost: HS256 no longer accepted there');
+ok(GET('/vh/own/', 'X-Own-Token' => $vt)->code == 200,
+   'Location inside the vhost overrides the header again');
+Apache::TestRequest::module('default');
+ok(GET('/protected/hello.html', 'x-access-token' => $vt)->code == 200,
+   'main server unchanged by the vhost');

@@ -44,6 +44,10 @@ set +e
 perl t/TEST "$@" 2>&1 | tee "$log"
 rc=$?
 set -e
+if grep -qs '0\.0\.0\.0' t/conf/httpd.conf t/conf/extra.conf; then
+    echo "run-apache-test: the test server listened beyond loopback" >&2
+    exit 1
+fi
 if ! grep -q '^Result: PASS' "$log"; then
     echo "run-apache-test: the suite did not pass" >&2
     exit 1
