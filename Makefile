@@ -18,7 +18,7 @@ CORE_LIBS  = $(APR_LIBS) -ljansson -lcrypto
 
 UNIT       = t/unit/test_core t/unit/test_creds
 
-.PHONY: all deps test unit apache-test run install clean
+.PHONY: all deps test unit apache-test demo-test run install clean
 
 all: .libs/mod_jwtauth.so
 
@@ -40,7 +40,11 @@ unit: $(UNIT)
 apache-test: all
 	bash t/run-apache-test.sh
 
-test: deps unit apache-test
+# `make run` itself, end to end, on a free port
+demo-test: all
+	prove -v t/demo/demo.t
+
+test: deps unit apache-test demo-test
 
 # into a stock Debian apache2: then `a2enmod jwtauth`
 install: all

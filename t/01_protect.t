@@ -9,8 +9,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 54, need_module('mod_jwtauth.c', 'mod_headers.c', 'mod_cgid.c',
-                              'mod_include.c');
+plan tests => 56, need_module('mod_jwtauth.c', 'mod_headers.c', 'mod_cgid.c',
+                              'mod_include.c', 'mod_proxy_http.c');
 
 my $MISSING = '{"message": "Token is missing!"}';
 my $INVALID = '{"message": "Token is invalid!"}';
@@ -83,6 +83,16 @@ ok(($env->{JWT_CLAIM_roles} // '') eq '["a","b"]', 'CGI: array as JSON');
 ok(($env->{JWT_CLAIM_exp} // '') =~ /^\d+$/, 'CGI: exp exported');
 ok(($env->{HTTP_X_USER_ID} // '') eq '1',
    'RequestHeader set X-User-Id "%{JWT_CLAIM_id}e" reaches the app');
+
+# a proxied application gets the request and the claim header; without a
+# token the proxy is never contacted
+$res = GET('/proxied/env.cgi', 'x-access-token' => $tok);
+$env = eval { json_decode($res->content) } || {};
+ok($res->code == 200 && ($env->{HTTP_X_USER_ID} // '') eq '1',
+   'ProxyPass behind JWTAuth: backend sees X-User-Id from the claim');
+$res = GET('/proxied/env.cgi');
+ok($res->code == 401 && $res->content eq $MISSING,
+   'ProxyPass behind JWTAuth: no token, 401 before the backend');
 
 # a body sent with a refused request does not break the connection
 $res = POST('/protected/env.cgi', content => 'x' x 1000);

@@ -73,7 +73,7 @@ my @rows = (
      qr/Require jwt-claim needs a claim name and at least one value/],
 );
 
-plan tests => 2 * @rows + 11, need_module('mod_jwtauth.c');
+plan tests => 2 * @rows + 14, need_module('mod_jwtauth.c');
 
 my $n = 0;
 for my $r (@rows) {
@@ -93,6 +93,32 @@ for my $r (@rows) {
     ok(($rc != 0) == ($want_rc != 0), "$name: apache2 -t "
        . ($want_rc ? 'refuses' : 'accepts')) or diag($out);
     ok($out =~ $pat, "$name: message") or diag($out);
+}
+
+# conf/jwtauth.load names the place `make install` (apxs -i) puts the
+# module; with that path pointing at the build, it and the annotated
+# conf/jwtauth.conf load into a plain server
+{
+    my $conf_dir = t_dir() . '/../conf';
+    open my $fh, '<', "$conf_dir/jwtauth.load" or die $!;
+    my ($load) = grep { /^LoadModule/ } <$fh>;
+    close $fh;
+    ok($load =~ m{^LoadModule jwtauth_module \Q$libexec\E/mod_jwtauth\.so$},
+       'jwtauth.load points at apxs -q LIBEXECDIR');
+    $load =~ s{\S+$}{$so};
+    my $conf = "$dir/stock.conf";
+    open $fh, '>', $conf or die $!;
+    print $fh join "\n", "ServerRoot $dir", "ServerName localhost",
+        "PidFile $dir/pid", "ErrorLog $dir/error_log", "Listen 127.0.0.1:1",
+        map({ "LoadModule ${_}_module $libexec/mod_$_.so" }
+            qw(mpm_event authn_core authz_core)),
+        $load, "Include $conf_dir/jwtauth.conf", '';
+    close $fh;
+    my $out = `$httpd -t -f $conf 2>&1`;
+    ok($? == 0 && $out =~ /Syntax OK/, 'jwtauth.load + jwtauth.conf: Syntax OK')
+        or diag($out);
+    $out = `$httpd -M -f $conf 2>&1`;
+    ok($out =~ /jwtauth_module \(shared\)/, 'the module is loaded');
 }
 
 # merging in the running server: the key and algorithms at server level

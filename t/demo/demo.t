@@ -1,0 +1,60 @@
+#!/usr/bin/perl
+# `make run` end to end: start the demo on a free loopback port and walk
+# the seed's flow with it, then stop it by its pid.
+use strict;
+use warnings FATAL => 'all';
+use FindBin;
+use Test::More;
+use HTTP::Tiny;
+use IO::Socket::INET;
+use JSON::PP;
+use MIME::Base64 qw(encode_base64 decode_base64url);
+
+my $top = "$FindBin::Bin/../..";
+my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp', Listen => 1) or die $!;
+my $port = $sock->sockport;
+close $sock;
+
+my $pid = fork // die "fork: $!";
+if (!$pid) {
+    open STDOUT, '>', '/dev/null';
+    exec 'bash', "$top/build/run-demo.sh", $port or die "exec: $!";
+}
+my $base = "http://127.0.0.1:$port";
+my $http = HTTP::Tiny->new(timeout => 5);
+my $up = 0;
+for (1 .. 100) {
+    last if ($up = $http->get("$base/login")->{status} == 401);
+    select undef, undef, undef, 0.2;
+}
+ok($up, "demo answers on 127.0.0.1:$port");
+
+my $basic = 'Basic ' . encode_base64('daehan:1234', '');
+my $res = $http->get("$base/login", { headers => { Authorization => $basic } });
+my $tok = eval { decode_json($res->{content})->{token} } // '';
+ok($res->{status} == 200 && $tok, 'curl -u daehan:1234 /login gives a token');
+my $claims = eval { decode_json(decode_base64url((split /\./, $tok)[1])) }
+             || {};
+ok(($claims->{id} // 0) == 1 && JSON::PP::is_bool($claims->{admin})
+   && $claims->{admin}, 'token carries the seed\'s "id": 1, "admin": true');
+
+$res = $http->get("$base/");
+is($res->{content}, '{"message": "Token is missing!"}', '/ without token');
+$res = $http->get("$base/", { headers => { 'x-access-token' => 'x.y.z' } });
+is($res->{content}, '{"message": "Token is invalid!"}', '/ with a bad one');
+$res = $http->get("$base/", { headers => { 'x-access-token' => $tok } });
+ok($res->{status} == 200 && $res->{content} =~ /Hello!/,
+   '/ with the token: hello.html');
+$res = $http->get("$base/admin/", { headers => { 'x-access-token' => $tok } });
+ok($res->{status} == 200 && $res->{content} =~ /Admin area/,
+   '/admin/ with an admin token');
+$res = $http->get("$base/login", { headers => {
+    Authorization => 'Basic ' . encode_base64('daehan:4321', '') } });
+ok($res->{status} == 401 && $res->{content} eq 'Could not verify',
+   'wrong password: Could not verify');
+
+kill 'TERM', $pid;
+waitpid $pid, 0;
+ok(!$http->get("$base/")->{success}, 'demo stopped');
+done_testing();
