@@ -5,8 +5,8 @@ APXS      ?= apxs
 CC        ?= cc
 PORT      ?= 8080
 
-CORE_SRC   = jwt_core.c jwt_creds.c
-CORE_HDR   = jwt_core.h jwt_creds.h
+CORE_SRC   = jwt_core.c jwt_keys.c jwt_creds.c
+CORE_HDR   = jwt_core.h jwt_internal.h jwt_creds.h
 MOD_SRC    = mod_jwtauth.c $(CORE_SRC)
 WARN       = -Wall -Wextra -Wno-unused-parameter \
              -Wno-missing-field-initializers -Werror
@@ -16,7 +16,7 @@ APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes)
 APR_LIBS   = $(shell apr-1-config --link-ld)
 CORE_LIBS  = $(APR_LIBS) -ljansson -lcrypto
 
-UNIT       = t/unit/test_core t/unit/test_creds
+UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose
 
 .PHONY: all deps test unit apache-test demo-test run install clean
 

@@ -5,45 +5,45 @@
  * jwt_core.h for the API and ownership rules.
  */
 #include <string.h>
+#include <strings.h>
 #include <math.h>
 
 #include <apr_strings.h>
 
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/rsa.h>
 
-#include "jwt_core.h"
+#include "jwt_internal.h"
 
 /* Upper bound of a compact token we look at; httpd's own request header
  * limit (8190 bytes) is well below it. */
 #define JWT_MAX_TOKEN 65536
 
-typedef struct {
-    const char *name;
-    jwt_kty_e kty;
-    const char *digest;         /* OpenSSL digest name */
-    size_t size;                /* MAC / hash output in bytes */
-} jwt_alg_info_t;
-
-static const jwt_alg_info_t jwt_algs[JWT_ALG_COUNT] = {
-    [JWT_ALG_UNKNOWN] = { NULL, 0, NULL, 0 },
-    [JWT_ALG_HS256] = { "HS256", JWT_KTY_OCT, "SHA256", 32 },
-    [JWT_ALG_HS384] = { "HS384", JWT_KTY_OCT, "SHA384", 48 },
-    [JWT_ALG_HS512] = { "HS512", JWT_KTY_OCT, "SHA512", 64 },
+const jwt_alg_info_t jwt_algs[JWT_ALG_COUNT] = {
+    [JWT_ALG_UNKNOWN] = { NULL, 0, NULL, 0, 0, NULL },
+    [JWT_ALG_HS256] = { "HS256", JWT_KTY_OCT, "SHA256", 32, 0, NULL },
+    [JWT_ALG_HS384] = { "HS384", JWT_KTY_OCT, "SHA384", 48, 0, NULL },
+    [JWT_ALG_HS512] = { "HS512", JWT_KTY_OCT, "SHA512", 64, 0, NULL },
+    [JWT_ALG_RS256] = { "RS256", JWT_KTY_RSA, "SHA256", 0, 0, NULL },
+    [JWT_ALG_RS384] = { "RS384", JWT_KTY_RSA, "SHA384", 0, 0, NULL },
+    [JWT_ALG_RS512] = { "RS512", JWT_KTY_RSA, "SHA512", 0, 0, NULL },
+    [JWT_ALG_PS256] = { "PS256", JWT_KTY_RSA, "SHA256", 0, 1, NULL },
+    [JWT_ALG_PS384] = { "PS384", JWT_KTY_RSA, "SHA384", 0, 1, NULL },
+    [JWT_ALG_PS512] = { "PS512", JWT_KTY_RSA, "SHA512", 0, 1, NULL },
+    [JWT_ALG_ES256] = { "ES256", JWT_KTY_EC, "SHA256", 32, 0, "prime256v1" },
+    [JWT_ALG_ES384] = { "ES384", JWT_KTY_EC, "SHA384", 48, 0, "secp384r1" },
+    [JWT_ALG_ES512] = { "ES512", JWT_KTY_EC, "SHA512", 66, 0, "secp521r1" },
+    [JWT_ALG_ES256K] = { "ES256K", JWT_KTY_EC, "SHA256", 32, 0,
+                         "secp256k1" },
+    [JWT_ALG_EDDSA] = { "EdDSA", JWT_KTY_OKP, NULL, 64, 0, "ED25519" },
 };
 
-struct jwt_key {
-    jwt_kty_e kty;
-    const char *kid;
-    unsigned algs;
-    /* one keyed HMAC context per permitted HS algorithm; each use works
-     * on a duplicate, so these are only ever read while serving */
-    EVP_MAC_CTX *mac[JWT_ALG_COUNT];
-};
-
-static void set_err(jwt_error_t *err, jwt_errcode_e code, const char *reason)
+void jwt_set_err(jwt_error_t *err, jwt_errcode_e code, const char *reason)
 {
     if (err) {
         err->code = code;
@@ -211,84 +211,11 @@ const char *jwt_claim_text(apr_pool_t *p, const json_t *claims,
 }
 
 /* ---------------------------------------------------------------- */
-/* keys                                                             */
-
-static apr_status_t key_cleanup(void *data)
-{
-    jwt_key_t *key = data;
-    int i;
-
-    for (i = 0; i < JWT_ALG_COUNT; i++) {
-        EVP_MAC_CTX_free(key->mac[i]);
-        key->mac[i] = NULL;
-    }
-    return APR_SUCCESS;
-}
-
-int jwt_key_hmac_create(jwt_key_t **out, apr_pool_t *p,
-                        const unsigned char *secret, size_t len,
-                        const char *kid, jwt_error_t *err)
-{
-    jwt_key_t *key;
-    EVP_MAC *mac = NULL;
-    OSSL_PARAM params[2];
-    int i, ok = 0;
-
-    if (len < jwt_algs[JWT_ALG_HS256].size) {
-        set_err(err, JWT_ERR_KEY, apr_psprintf(p,
-                "HMAC key is %" APR_SIZE_T_FMT " bytes; HS256 needs at "
-                "least 32 (RFC 7518 section 3.2)", len));
-        return 0;
-    }
-    key = apr_pcalloc(p, sizeof(*key));
-    key->kty = JWT_KTY_OCT;
-    key->kid = kid ? apr_pstrdup(p, kid) : NULL;
-    apr_pool_cleanup_register(p, key, key_cleanup, apr_pool_cleanup_null);
-
-    if (!(mac = EVP_MAC_fetch(NULL, "HMAC", NULL))) {
-        set_err(err, JWT_ERR_INTERNAL, "OpenSSL has no HMAC");
-        goto cleanup;
-    }
-    for (i = 1; i < JWT_ALG_COUNT; i++) {
-        if (jwt_algs[i].kty != JWT_KTY_OCT || len < jwt_algs[i].size) {
-            continue;
-        }
-        params[0] = OSSL_PARAM_construct_utf8_string(
-                        OSSL_MAC_PARAM_DIGEST, (char *)jwt_algs[i].digest, 0);
-        params[1] = OSSL_PARAM_construct_end();
-        key->mac[i] = EVP_MAC_CTX_new(mac);
-        if (!key->mac[i] || !EVP_MAC_init(key->mac[i], secret, len, params)) {
-            set_err(err, JWT_ERR_INTERNAL, "cannot set up HMAC");
-            goto cleanup;
-        }
-        key->algs |= JWT_ALG_BIT(i);
-    }
-    *out = key;
-    ok = 1;
-
-cleanup:
-    EVP_MAC_free(mac);
-    return ok;
-}
-
-jwt_kty_e jwt_key_kty(const jwt_key_t *key)
-{
-    return key->kty;
-}
-
-const char *jwt_key_kid(const jwt_key_t *key)
-{
-    return key->kid;
-}
-
-unsigned jwt_key_algs(const jwt_key_t *key)
-{
-    return key->algs;
-}
+/* signatures                                                       */
 
 /* HMAC of data with key under alg into mac (at least EVP_MAX_MD_SIZE). */
 static int hmac_compute(const jwt_key_t *key, jwt_alg_e alg,
-                        const char *data, size_t len,
+                        const unsigned char *data, size_t len,
                         unsigned char *mac, size_t *maclen)
 {
     EVP_MAC_CTX *ctx;
@@ -297,21 +224,79 @@ static int hmac_compute(const jwt_key_t *key, jwt_alg_e alg,
     if (!key->mac[alg] || !(ctx = EVP_MAC_CTX_dup(key->mac[alg]))) {
         return 0;
     }
-    ok = EVP_MAC_update(ctx, (const unsigned char *)data, len)
+    ok = EVP_MAC_update(ctx, data, len)
          && EVP_MAC_final(ctx, mac, maclen, EVP_MAX_MD_SIZE);
     EVP_MAC_CTX_free(ctx);
     return ok;
 }
 
-/* Does sig verify over signing input data with key under alg? */
-static int key_verify(const jwt_key_t *key, jwt_alg_e alg,
-                      const char *data, size_t len,
-                      const unsigned char *sig, size_t siglen)
+/* A digest-sign/verify context for alg with pkey, PSS set up as RFC 7518
+ * section 3.5 says (MGF1 with the same hash, salt as long as the hash). */
+static EVP_MD_CTX *pkey_ctx(const jwt_key_t *key, jwt_alg_e alg, int sign)
 {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    size_t maclen = 0;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
     int ok;
 
+    if (!md) {
+        return NULL;
+    }
+    ok = sign ? EVP_DigestSignInit_ex(md, &pctx, jwt_algs[alg].digest, NULL,
+                                      NULL, key->pkey, NULL)
+              : EVP_DigestVerifyInit_ex(md, &pctx, jwt_algs[alg].digest, NULL,
+                                        NULL, key->pkey, NULL);
+    if (ok && jwt_algs[alg].pss) {
+        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0
+             && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
+                                                 RSA_PSS_SALTLEN_DIGEST) > 0;
+    }
+    else if (ok && key->kty == JWT_KTY_RSA) {
+        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
+    }
+    if (!ok) {
+        EVP_MD_CTX_free(md);
+        return NULL;
+    }
+    return md;
+}
+
+/* ECDSA in JWS is R || S, each exactly the curve's size (RFC 7518
+ * section 3.4); OpenSSL speaks DER.  Refuses zero R or S outright
+ * (CVE-2022-21449) before OpenSSL would. */
+static unsigned char *ecdsa_rs_to_der(const unsigned char *sig, size_t n,
+                                      int *derlen)
+{
+    ECDSA_SIG *es = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(sig, (int)n, NULL);
+    BIGNUM *s = BN_bin2bn(sig + n, (int)n, NULL);
+    unsigned char *der = NULL;
+
+    *derlen = 0;
+    if (es && r && s && !BN_is_zero(r) && !BN_is_zero(s)
+        && ECDSA_SIG_set0(es, r, s)) {
+        r = s = NULL;                   /* owned by es now */
+        *derlen = i2d_ECDSA_SIG(es, &der);
+    }
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(es);
+    return *derlen > 0 ? der : NULL;
+}
+
+int jwt_key_verify(const jwt_key_t *key, jwt_alg_e alg,
+                   const unsigned char *data, size_t len,
+                   const unsigned char *sig, size_t siglen)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned char *der = NULL;
+    size_t maclen = 0;
+    EVP_MD_CTX *md;
+    int derlen, ok = 0;
+
+    if (alg <= JWT_ALG_UNKNOWN || alg >= JWT_ALG_COUNT
+        || !(key->algs & JWT_ALG_BIT(alg))) {
+        return 0;
+    }
     switch (key->kty) {
     case JWT_KTY_OCT:
         if (siglen != jwt_algs[alg].size
@@ -322,8 +307,80 @@ static int key_verify(const jwt_key_t *key, jwt_alg_e alg,
         ok = CRYPTO_memcmp(mac, sig, siglen) == 0;
         OPENSSL_cleanse(mac, sizeof(mac));
         return ok;
+    case JWT_KTY_EC:
+        /* the fixed length also turns away DER-encoded signatures */
+        if (siglen != 2 * jwt_algs[alg].size
+            || !(der = ecdsa_rs_to_der(sig, jwt_algs[alg].size, &derlen))) {
+            return 0;
+        }
+        sig = der;
+        siglen = (size_t)derlen;
+        break;
+    case JWT_KTY_RSA:
+        if (siglen != (size_t)EVP_PKEY_get_size(key->pkey)) {
+            return 0;
+        }
+        break;
+    case JWT_KTY_OKP:
+        if (siglen != jwt_algs[alg].size) {
+            return 0;
+        }
+        break;
     }
-    return 0;
+    if ((md = pkey_ctx(key, alg, 0))) {
+        ok = EVP_DigestVerify(md, sig, siglen, data, len) == 1;
+        EVP_MD_CTX_free(md);
+    }
+    OPENSSL_free(der);
+    return ok;
+}
+
+/* The JWS signature of data with key under alg, in JWS form. */
+static int key_sign(apr_pool_t *p, const jwt_key_t *key, jwt_alg_e alg,
+                    const unsigned char *data, size_t len,
+                    unsigned char **sig, size_t *siglen)
+{
+    EVP_MD_CTX *md;
+    ECDSA_SIG *es = NULL;
+    unsigned char *buf;
+    const unsigned char *q;
+    size_t n = 0;
+    int ok = 0;
+
+    if (key->kty == JWT_KTY_OCT) {
+        *sig = apr_palloc(p, EVP_MAX_MD_SIZE);
+        return hmac_compute(key, alg, data, len, *sig, siglen);
+    }
+    if (!key->is_private || !(md = pkey_ctx(key, alg, 1))) {
+        return 0;
+    }
+    if (EVP_DigestSign(md, NULL, &n, data, len) == 1) {
+        buf = apr_palloc(p, n);
+        ok = EVP_DigestSign(md, buf, &n, data, len) == 1;
+    }
+    EVP_MD_CTX_free(md);
+    if (!ok) {
+        return 0;
+    }
+    if (key->kty != JWT_KTY_EC) {
+        *sig = buf;
+        *siglen = n;
+        return 1;
+    }
+    /* DER to R || S, each left-padded to the curve's size */
+    q = buf;
+    ok = 0;
+    if ((es = d2i_ECDSA_SIG(NULL, &q, (long)n))) {
+        size_t half = jwt_algs[alg].size;
+
+        *sig = apr_palloc(p, 2 * half);
+        ok = BN_bn2binpad(ECDSA_SIG_get0_r(es), *sig, (int)half) == (int)half
+             && BN_bn2binpad(ECDSA_SIG_get0_s(es), *sig + half, (int)half)
+                == (int)half;
+        *siglen = 2 * half;
+        ECDSA_SIG_free(es);
+    }
+    return ok;
 }
 
 /* ---------------------------------------------------------------- */
@@ -397,56 +454,56 @@ static int check_claims(const json_t *claims, const jwt_policy_t *pol,
     /* exp is required: a token that never expires is refused */
     rc = numeric_date(claims, "exp", &t);
     if (rc == 0) {
-        set_err(err, JWT_ERR_MISSING, "no exp claim");
+        jwt_set_err(err, JWT_ERR_MISSING, "no exp claim");
         return 0;
     }
     if (rc < 0) {
-        set_err(err, JWT_ERR_CLAIM, "exp is not a NumericDate");
+        jwt_set_err(err, JWT_ERR_CLAIM, "exp is not a NumericDate");
         return 0;
     }
     if (t <= lo) {
-        set_err(err, JWT_ERR_EXPIRED, "token expired");
+        jwt_set_err(err, JWT_ERR_EXPIRED, "token expired");
         return 0;
     }
     rc = numeric_date(claims, "nbf", &t);
     if (rc < 0) {
-        set_err(err, JWT_ERR_CLAIM, "nbf is not a NumericDate");
+        jwt_set_err(err, JWT_ERR_CLAIM, "nbf is not a NumericDate");
         return 0;
     }
     if (rc > 0 && t > hi) {
-        set_err(err, JWT_ERR_NOT_YET, "token not yet valid (nbf)");
+        jwt_set_err(err, JWT_ERR_NOT_YET, "token not yet valid (nbf)");
         return 0;
     }
     rc = numeric_date(claims, "iat", &t);
     if (rc < 0) {
-        set_err(err, JWT_ERR_CLAIM, "iat is not a NumericDate");
+        jwt_set_err(err, JWT_ERR_CLAIM, "iat is not a NumericDate");
         return 0;
     }
     if (rc > 0 && t > hi) {
-        set_err(err, JWT_ERR_NOT_YET, "token issued in the future (iat)");
+        jwt_set_err(err, JWT_ERR_NOT_YET, "token issued in the future (iat)");
         return 0;
     }
     if (pol->issuer) {
         if (!(v = json_object_get(claims, "iss"))) {
-            set_err(err, JWT_ERR_MISSING, "no iss claim");
+            jwt_set_err(err, JWT_ERR_MISSING, "no iss claim");
             return 0;
         }
         if (!string_equals(v, pol->issuer)) {
-            set_err(err, JWT_ERR_ISSUER, "iss does not match");
+            jwt_set_err(err, JWT_ERR_ISSUER, "iss does not match");
             return 0;
         }
     }
     if (pol->audiences && pol->audiences->nelts > 0) {
         if (!(v = json_object_get(claims, "aud"))) {
-            set_err(err, JWT_ERR_MISSING, "no aud claim");
+            jwt_set_err(err, JWT_ERR_MISSING, "no aud claim");
             return 0;
         }
         if (!json_is_string(v) && !json_is_array(v)) {
-            set_err(err, JWT_ERR_CLAIM, "aud is neither string nor array");
+            jwt_set_err(err, JWT_ERR_CLAIM, "aud is neither string nor array");
             return 0;
         }
         if (!audience_matches(v, pol->audiences)) {
-            set_err(err, JWT_ERR_AUDIENCE, "aud does not match");
+            jwt_set_err(err, JWT_ERR_AUDIENCE, "aud does not match");
             return 0;
         }
     }
@@ -463,28 +520,48 @@ static int check_header(const json_t *hdr, const jwt_policy_t *pol,
     json_t *v = json_object_get(hdr, "alg");
 
     if (!json_is_string(v)) {
-        set_err(err, JWT_ERR_ALG, "alg missing or not a string");
+        jwt_set_err(err, JWT_ERR_ALG, "alg missing or not a string");
         return 0;
     }
     *alg = jwt_alg_from_name(json_string_value(v), json_string_length(v));
     if (*alg == JWT_ALG_UNKNOWN) {
-        set_err(err, JWT_ERR_ALG, "alg unknown or none");
+        jwt_set_err(err, JWT_ERR_ALG, "alg unknown or none");
         return 0;
     }
     if (!(pol->algs & JWT_ALG_BIT(*alg))) {
-        set_err(err, JWT_ERR_ALG, "alg not allowed here");
+        jwt_set_err(err, JWT_ERR_ALG, "alg not allowed here");
         return 0;
     }
     /* we implement no extension, so any crit is one we do not
      * understand (RFC 7515 §4.1.11) */
     if (json_object_get(hdr, "crit")) {
-        set_err(err, JWT_ERR_HEADER, "crit header present");
+        jwt_set_err(err, JWT_ERR_HEADER, "crit header present");
         return 0;
+    }
+    /* typ (RFC 8725 section 3.11), when required: a media type, compared
+     * without case and with or without its "application/" prefix */
+    if (pol->typ) {
+        const char *t, *w = pol->typ;
+
+        v = json_object_get(hdr, "typ");
+        t = json_is_string(v) ? json_string_value(v) : NULL;
+        if (t && !strncasecmp(t, "application/", 12)) {
+            t += 12;
+        }
+        if (!strncasecmp(w, "application/", 12)) {
+            w += 12;
+        }
+        if (!t || strlen(t) != strlen(w) || strcasecmp(t, w)
+            || strlen(json_string_value(v)) != json_string_length(v)) {
+            jwt_set_err(err, JWT_ERR_HEADER, "typ missing or not the "
+                        "required one");
+            return 0;
+        }
     }
     *kid = NULL;
     if ((v = json_object_get(hdr, "kid"))) {
         if (!json_is_string(v)) {
-            set_err(err, JWT_ERR_HEADER, "kid is not a string");
+            jwt_set_err(err, JWT_ERR_HEADER, "kid is not a string");
             return 0;
         }
         *kid = json_string_value(v);
@@ -500,8 +577,9 @@ static int verify_signature(const jwt_policy_t *pol, jwt_alg_e alg,
 {
     int i, pass, tried = 0;
 
-    /* first pass: keys named by kid; second pass (only when no key
-     * carries that kid, or the token has none): keys without a kid */
+    /* first pass: keys named by kid (configured, or the thumbprint of a
+     * key configured without one); second pass (only when no key carries
+     * that kid, or the token has none): keys configured without a kid */
     for (pass = 0; pass < 2; pass++) {
         for (i = 0; pol->keys && i < pol->keys->nelts; i++) {
             const jwt_key_t *key = APR_ARRAY_IDX(pol->keys, i,
@@ -509,14 +587,16 @@ static int verify_signature(const jwt_policy_t *pol, jwt_alg_e alg,
             if (!(key->algs & JWT_ALG_BIT(alg))) {
                 continue;
             }
-            if (pass == 0 && !(kid && key->kid && !strcmp(kid, key->kid))) {
+            if (pass == 0 && !(kid && jwt_key_sign_kid(key)
+                               && !strcmp(kid, jwt_key_sign_kid(key)))) {
                 continue;
             }
             if (pass == 1 && kid && key->kid) {
                 continue;
             }
             tried++;
-            if (key_verify(key, alg, input, ilen, sig, siglen)) {
+            if (jwt_key_verify(key, alg, (const unsigned char *)input, ilen,
+                               sig, siglen)) {
                 return 1;
             }
         }
@@ -524,45 +604,47 @@ static int verify_signature(const jwt_policy_t *pol, jwt_alg_e alg,
             break;
         }
     }
-    set_err(err, tried ? JWT_ERR_SIGNATURE : JWT_ERR_KEY,
+    jwt_set_err(err, tried ? JWT_ERR_SIGNATURE : JWT_ERR_KEY,
             tried ? "signature does not verify" : "no key for this alg/kid");
     return 0;
 }
 
-int jwt_verify(jwt_t **out, apr_pool_t *p, const char *token, size_t len,
-               const jwt_policy_t *pol, apr_int64_t now, jwt_error_t *err)
+int jwt_jws_verify(jwt_jws_t **out, apr_pool_t *p, const char *token,
+                   size_t len, const jwt_policy_t *pol, jwt_error_t *err)
 {
     const char *dot1, *dot2;
     unsigned char *hbuf, *pbuf, *sig;
     size_t hlen, plen, siglen;
-    json_t *hdr, *claims;
+    json_t *hdr;
     jwt_alg_e alg;
     const char *kid;
-    jwt_t *jwt;
+    jwt_jws_t *jws;
 
     if (len == 0 || len > JWT_MAX_TOKEN) {
-        set_err(err, JWT_ERR_MALFORMED, "token empty or too long");
+        jwt_set_err(err, JWT_ERR_MALFORMED, "token empty or too long");
         return 0;
     }
     dot1 = memchr(token, '.', len);
     dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token))
                 : NULL;
     if (!dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token))) {
-        set_err(err, JWT_ERR_MALFORMED, "not three dot-separated parts");
+        jwt_set_err(err, JWT_ERR_MALFORMED, "not three dot-separated parts");
         return 0;
     }
-    if (dot1 == token || dot2 == dot1 + 1 || dot2 + 1 == token + len) {
-        set_err(err, JWT_ERR_MALFORMED, "empty part");
+    /* an empty payload is a valid JWS (RFC 7515), never a valid JWT */
+    if (dot1 == token || dot2 + 1 == token + len) {
+        jwt_set_err(err, JWT_ERR_MALFORMED, "empty header or signature");
         return 0;
     }
     if (!jwt_b64url_decode(&hbuf, &hlen, p, token, (size_t)(dot1 - token))
         || !jwt_b64url_decode(&sig, &siglen, p, dot2 + 1,
                               len - (size_t)(dot2 + 1 - token))) {
-        set_err(err, JWT_ERR_MALFORMED, "header or signature not base64url");
+        jwt_set_err(err, JWT_ERR_MALFORMED,
+                    "header or signature not base64url");
         return 0;
     }
     if (!(hdr = jwt_json_object(p, (const char *)hbuf, hlen))) {
-        set_err(err, JWT_ERR_MALFORMED, "header is not a JSON object");
+        jwt_set_err(err, JWT_ERR_MALFORMED, "header is not a JSON object");
         return 0;
     }
     if (!check_header(hdr, pol, &alg, &kid, err)) {
@@ -575,23 +657,45 @@ int jwt_verify(jwt_t **out, apr_pool_t *p, const char *token, size_t len,
     }
     if (!jwt_b64url_decode(&pbuf, &plen, p, dot1 + 1,
                            (size_t)(dot2 - dot1 - 1))) {
-        set_err(err, JWT_ERR_MALFORMED, "payload not base64url");
+        jwt_set_err(err, JWT_ERR_MALFORMED, "payload not base64url");
         return 0;
     }
-    if (!(claims = jwt_json_object(p, (const char *)pbuf, plen))) {
-        set_err(err, JWT_ERR_MALFORMED, "payload is not a JSON object");
+    jws = apr_palloc(p, sizeof(*jws));
+    jws->alg = alg;
+    jws->kid = kid;
+    jws->header = hdr;
+    jws->payload = pbuf;
+    jws->payload_len = plen;
+    *out = jws;
+    jwt_set_err(err, JWT_OK, NULL);
+    return 1;
+}
+
+int jwt_verify(jwt_t **out, apr_pool_t *p, const char *token, size_t len,
+               const jwt_policy_t *pol, apr_int64_t now, jwt_error_t *err)
+{
+    jwt_jws_t *jws;
+    json_t *claims;
+    jwt_t *jwt;
+
+    if (!jwt_jws_verify(&jws, p, token, len, pol, err)) {
+        return 0;
+    }
+    if (!(claims = jwt_json_object(p, (const char *)jws->payload,
+                                   jws->payload_len))) {
+        jwt_set_err(err, JWT_ERR_MALFORMED, "payload is not a JSON object");
         return 0;
     }
     if (!check_claims(claims, pol, now, err)) {
         return 0;
     }
     jwt = apr_palloc(p, sizeof(*jwt));
-    jwt->alg = alg;
-    jwt->kid = kid;
-    jwt->header = hdr;
+    jwt->alg = jws->alg;
+    jwt->kid = jws->kid;
+    jwt->header = jws->header;
     jwt->claims = claims;
     *out = jwt;
-    set_err(err, JWT_OK, NULL);
+    jwt_set_err(err, JWT_OK, NULL);
     return 1;
 }
 
@@ -612,41 +716,37 @@ static char *encode_json(apr_pool_t *p, const json_t *obj)
 int jwt_sign(const char **out, apr_pool_t *p, const jwt_key_t *key,
              jwt_alg_e alg, json_t *claims, jwt_error_t *err)
 {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    size_t maclen = 0;
+    unsigned char *sig = NULL;
+    size_t siglen = 0;
     json_t *hdr;
+    const char *kid = jwt_key_sign_kid(key);
     char *h, *c, *input;
 
     if (alg <= JWT_ALG_UNKNOWN || alg >= JWT_ALG_COUNT
-        || !(key->algs & JWT_ALG_BIT(alg))) {
-        set_err(err, JWT_ERR_KEY, "key cannot sign with this alg");
+        || !(key->algs & JWT_ALG_BIT(alg)) || !key->is_private) {
+        jwt_set_err(err, JWT_ERR_KEY, "key cannot sign with this alg");
         return 0;
     }
     hdr = jwt_json_pool(p, json_pack("{s:s, s:s}", "alg", jwt_algs[alg].name,
                                      "typ", "JWT"));
-    if (!hdr || (key->kid && json_object_set_new(hdr, "kid",
-                                                 json_string(key->kid)))) {
-        set_err(err, JWT_ERR_INTERNAL, "cannot build header");
+    if (!hdr || (kid && json_object_set_new(hdr, "kid", json_string(kid)))) {
+        jwt_set_err(err, JWT_ERR_INTERNAL, "cannot build header");
         return 0;
     }
     if (!(h = encode_json(p, hdr)) || !(c = encode_json(p, claims))) {
-        set_err(err, JWT_ERR_INTERNAL, "cannot encode JSON");
+        jwt_set_err(err, JWT_ERR_INTERNAL, "cannot encode JSON");
         return 0;
     }
     input = apr_pstrcat(p, h, ".", c, NULL);
-    switch (key->kty) {
-    case JWT_KTY_OCT:
-        if (!hmac_compute(key, alg, input, strlen(input), mac, &maclen)) {
-            set_err(err, JWT_ERR_INTERNAL, "HMAC failed");
-            return 0;
-        }
-        break;
-    default:
-        set_err(err, JWT_ERR_KEY, "unsupported key type");
+    if (!key_sign(p, key, alg, (const unsigned char *)input, strlen(input),
+                  &sig, &siglen)) {
+        jwt_set_err(err, JWT_ERR_INTERNAL, "signing failed");
         return 0;
     }
-    *out = apr_pstrcat(p, input, ".", jwt_b64url_encode(p, mac, maclen),
+    *out = apr_pstrcat(p, input, ".", jwt_b64url_encode(p, sig, siglen),
                        NULL);
-    OPENSSL_cleanse(mac, sizeof(mac));
+    if (key->kty == JWT_KTY_OCT) {
+        OPENSSL_cleanse(sig, siglen);
+    }
     return 1;
 }

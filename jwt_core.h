@@ -22,6 +22,17 @@ typedef enum {
     JWT_ALG_HS256,
     JWT_ALG_HS384,
     JWT_ALG_HS512,
+    JWT_ALG_RS256,
+    JWT_ALG_RS384,
+    JWT_ALG_RS512,
+    JWT_ALG_PS256,
+    JWT_ALG_PS384,
+    JWT_ALG_PS512,
+    JWT_ALG_ES256,
+    JWT_ALG_ES384,
+    JWT_ALG_ES512,
+    JWT_ALG_ES256K,
+    JWT_ALG_EDDSA,
     JWT_ALG_COUNT
 } jwt_alg_e;
 
@@ -29,7 +40,11 @@ typedef enum {
 
 /* Key families: an algorithm only ever runs with a key of its family. */
 typedef enum {
-    JWT_KTY_OCT = 1             /* HMAC secret (RFC 7518 §3.2) */
+    JWT_KTY_OCT = 1,            /* HMAC secret (RFC 7518 §3.2) */
+    JWT_KTY_RSA,                /* RS*, PS*: 2048 bits or more */
+    JWT_KTY_EC,                 /* ES256 P-256, ES384 P-384, ES512 P-521,
+                                 * ES256K secp256k1 */
+    JWT_KTY_OKP                 /* EdDSA with Ed25519 (RFC 8037) */
 } jwt_kty_e;
 
 /* Why a verification failed.  The text never holds token bytes, key
@@ -66,7 +81,19 @@ typedef struct {
     const char *issuer;                 /* required iss, or NULL */
     const apr_array_header_t *audiences; /* of const char *, or NULL */
     apr_int64_t leeway;                 /* seconds of clock skew */
+    const char *typ;                    /* required typ (RFC 8725 §3.11),
+                                         * or NULL */
 } jwt_policy_t;
+
+/* A JWS whose header and signature passed (its payload is not JSON-
+ * checked: RFC 7515 alone). */
+typedef struct {
+    jwt_alg_e alg;
+    const char *kid;
+    json_t *header;
+    const unsigned char *payload;       /* decoded, NUL-terminated */
+    size_t payload_len;
+} jwt_jws_t;
 
 /* A token that passed every check. */
 typedef struct {
@@ -103,11 +130,54 @@ int jwt_key_hmac_create(jwt_key_t **out, apr_pool_t *p,
                         const unsigned char *secret, size_t len,
                         const char *kid, jwt_error_t *err);
 
+/* Keys from the text of a key file, appended to keys:
+ * - PEM: a public key (SubjectPublicKeyInfo or PKCS#1 RSA), a
+ *   certificate (its public key), or, with want_private, a private key;
+ * - JSON: one JWK or a JWK Set {"keys": [...]} (RFC 7517).
+ * kid names the key of a PEM file or single JWK (it overrides the JWK's
+ * own); a JWK Set keeps its own kids and refuses kid.  Each key is bound
+ * to the algorithms its type, size or curve allows, narrowed by a JWK's
+ * alg, use and key_ops.  RSA under 2048 bits, other curves and other
+ * key types are refused; so is a JWK Set in which no key is usable.
+ * Returns 1, or 0 and *err (naming the key's index in a set). */
+int jwt_keys_load(apr_array_header_t *keys, apr_pool_t *p,
+                  const char *text, size_t len, const char *kid,
+                  int want_private, jwt_error_t *err);
+
+/* One key from a parsed JWK (see jwt_keys_load). */
+int jwt_key_from_jwk(jwt_key_t **out, apr_pool_t *p, const json_t *jwk,
+                     const char *kid, int want_private, jwt_error_t *err);
+
 jwt_kty_e jwt_key_kty(const jwt_key_t *key);
 const char *jwt_key_kid(const jwt_key_t *key);
 unsigned jwt_key_algs(const jwt_key_t *key);   /* JWT_ALG_BIT() mask */
+int jwt_key_is_private(const jwt_key_t *key);
+
+/* The kid a token signed with this key carries: the configured kid,
+ * else the RFC 7638 thumbprint; NULL for an HMAC key without kid. */
+const char *jwt_key_sign_kid(const jwt_key_t *key);
+
+/* The public JWK of an asymmetric key as compact JSON, with kid (as for
+ * signing), "use": "sig" and, for a key bound to one algorithm, "alg".
+ * NULL for an HMAC key: secrets are never published. */
+const char *jwt_key_public_jwk(const jwt_key_t *key);
+
+/* The first algorithm (in the table's order) the key can run. */
+jwt_alg_e jwt_key_default_alg(const jwt_key_t *key);
+
+/* Raw signature check of data under alg with key (the JWS signing input
+ * and decoded signature): for the Wycheproof primitive vectors. */
+int jwt_key_verify(const jwt_key_t *key, jwt_alg_e alg,
+                   const unsigned char *data, size_t len,
+                   const unsigned char *sig, size_t siglen);
 
 /* ---- tokens ---- */
+
+/* Verify a compact JWS against the policy's algorithms, keys and typ,
+ * without looking at its payload beyond base64url.  Returns 1 or 0 and
+ * *err as jwt_verify. */
+int jwt_jws_verify(jwt_jws_t **out, apr_pool_t *p, const char *token,
+                   size_t len, const jwt_policy_t *policy, jwt_error_t *err);
 
 /* Verify a compact JWS and its claims against a policy at time 'now'
  * (seconds since the epoch).  Returns 1 and fills *out on success,

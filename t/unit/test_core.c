@@ -313,7 +313,12 @@ static void test_verify_table(void)
             { "five parts", apr_pstrcat(pool, good, ".x.y", NULL),
               JWT_ERR_MALFORMED },
             { "dots only", "..", JWT_ERR_MALFORMED },
-            { "empty payload", apr_pstrcat(pool, b64(H), "..", dot2 + 1, NULL),
+            /* an empty payload is a JWS (RFC 7515), never a JWT */
+            { "empty payload, another token's signature",
+              apr_pstrcat(pool, b64(H), "..", dot2 + 1, NULL),
+              JWT_ERR_SIGNATURE },
+            { "empty payload, signed", token_raw(b64(H), "", "SHA256",
+                                                 key64, 64),
               JWT_ERR_MALFORMED },
             { "empty signature",
               apr_pstrndup(pool, good, (size_t)(dot2 - good) + 1),
