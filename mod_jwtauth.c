@@ -62,8 +62,12 @@ typedef struct {
 typedef struct {
     int enabled;                        /* JWTAuth, UNSET/0/1 */
     const char *header;                 /* JWTAuthHeader */
-    apr_array_header_t *keys;           /* jwt_key_t *, JWTAuthSecretFile */
-    const char *key_source;             /* the file the keys came from */
+    apr_array_header_t *keys;           /* jwt_key_t *: JWTAuthSecretFile,
+                                         * JWTAuthKeyFile */
+    const char *key_source;             /* the last file keys came from */
+    const jwt_key_t *signing_key;       /* JWTAuthSigningKeyFile */
+    const char *signing_source;         /* and its file */
+    const char *typ;                    /* JWTAuthType */
     unsigned algs;                      /* JWTAuthAlgorithms, 0 = unset */
     jwt_alg_e sign_alg;                 /* the first of them */
     const char *issuer;                 /* JWTAuthIssuer */
@@ -99,8 +103,17 @@ typedef struct {
 /* the policy the core checks tokens against, from a (merged) record */
 static void derive_policy(jwtauth_dir_conf *conf)
 {
-    conf->policy.algs = conf->algs ? conf->algs : JWT_ALG_BIT(JWT_ALG_HS256);
+    unsigned have = 0;
+    int i;
+
+    /* unset: every algorithm the scope's keys can run (each key is bound
+     * to its own, so this never lets one key run another's) */
+    for (i = 0; conf->keys && i < conf->keys->nelts; i++) {
+        have |= jwt_key_algs(APR_ARRAY_IDX(conf->keys, i, jwt_key_t *));
+    }
+    conf->policy.algs = conf->algs ? conf->algs : have;
     conf->policy.keys = conf->keys;
+    conf->policy.typ = conf->typ;
     conf->policy.issuer = conf->issuer;
     conf->policy.audiences = conf->audiences;
     conf->policy.leeway = conf->leeway == UNSET ? 0 : conf->leeway;
@@ -129,6 +142,10 @@ static void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(header);
     MERGE_PTR(keys);
     conf->key_source = add->keys ? add->key_source : base->key_source;
+    MERGE_PTR(signing_key);
+    conf->signing_source = add->signing_key ? add->signing_source
+                                            : base->signing_source;
+    MERGE_PTR(typ);
     if (add->algs) {
         conf->algs = add->algs;
         conf->sign_alg = add->sign_alg;
@@ -165,9 +182,31 @@ static apr_int64_t conf_lifetime(const jwtauth_dir_conf *conf)
     return conf->lifetime == UNSET ? DEFAULT_LIFETIME : conf->lifetime;
 }
 
-static jwt_alg_e conf_sign_alg(const jwtauth_dir_conf *conf)
+/* The key that signs at /login and its algorithm: JWTAuthSigningKeyFile,
+ * else the first private (HMAC) key of the scope that can run the first
+ * JWTAuthAlgorithms entry; with JWTAuthAlgorithms unset, the key's own
+ * first algorithm.  NULL when the scope has none. */
+static const jwt_key_t *conf_signer(const jwtauth_dir_conf *conf,
+                                    jwt_alg_e *alg)
 {
-    return conf->sign_alg != JWT_ALG_UNKNOWN ? conf->sign_alg : JWT_ALG_HS256;
+    const jwt_key_t *key = conf->signing_key;
+    int i;
+
+    for (i = 0; !key && conf->keys && i < conf->keys->nelts; i++) {
+        const jwt_key_t *k = APR_ARRAY_IDX(conf->keys, i, jwt_key_t *);
+
+        if (jwt_key_is_private(k)
+            && (conf->sign_alg == JWT_ALG_UNKNOWN
+                || (jwt_key_algs(k) & JWT_ALG_BIT(conf->sign_alg)))) {
+            key = k;
+        }
+    }
+    if (!key) {
+        return NULL;
+    }
+    *alg = conf->sign_alg != JWT_ALG_UNKNOWN ? conf->sign_alg
+                                             : jwt_key_default_alg(key);
+    return (jwt_key_algs(key) & JWT_ALG_BIT(*alg)) ? key : NULL;
 }
 
 /* ---------------------------------------------------------------- */
@@ -222,55 +261,95 @@ static const char *set_header(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
-static const char *set_secret_file(cmd_parms *cmd, void *dconf,
-                                   const char *arg)
+/* Read a key file whole (at most MAX_KEY_FILE bytes) into *buf, from the
+ * temp pool and NUL-terminated.  *world_readable tells whether every user
+ * of the machine may read it.  An error names the directive, the path and
+ * the OS error. */
+static const char *read_key_file(cmd_parms *cmd, const char *arg,
+                                 const char **path, unsigned char **buf,
+                                 apr_size_t *len, int *world_readable)
 {
-    jwtauth_dir_conf *conf = dconf;
-    const char *path = ap_server_root_relative(cmd->pool, arg);
     apr_file_t *f = NULL;
     apr_finfo_t finfo;
-    unsigned char *buf;
-    apr_size_t len = 0;
     apr_status_t rv;
-    jwt_key_t *key;
-    jwt_error_t err;
     char ebuf[256];
     const char *msg = NULL;
 
-    if (!path) {
+    *path = ap_server_root_relative(cmd->pool, arg);
+    if (!*path) {
         return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
                             cmd->cmd->name, arg);
     }
-    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
+    rv = apr_file_open(&f, *path, APR_FOPEN_READ | APR_FOPEN_BINARY,
                        APR_OS_DEFAULT, cmd->temp_pool);
     if (rv == APR_SUCCESS) {
         rv = apr_file_info_get(&finfo, APR_FINFO_SIZE | APR_FINFO_PROT, f);
     }
+    if (rv == APR_SUCCESS && finfo.size > MAX_KEY_FILE) {
+        msg = apr_psprintf(cmd->pool, "%s: %s is larger than %d bytes",
+                           cmd->cmd->name, *path, MAX_KEY_FILE);
+        goto cleanup;
+    }
+    if (rv == APR_SUCCESS) {
+        *buf = apr_palloc(cmd->temp_pool, (apr_size_t)finfo.size + 1);
+        rv = apr_file_read_full(f, *buf, (apr_size_t)finfo.size, len);
+        if (rv == APR_EOF) {
+            rv = APR_SUCCESS;
+        }
+    }
     if (rv != APR_SUCCESS) {
         msg = apr_psprintf(cmd->pool, "%s: cannot read %s: %s",
-                           cmd->cmd->name, path,
+                           cmd->cmd->name, *path,
                            apr_strerror(rv, ebuf, sizeof(ebuf)));
         goto cleanup;
     }
-    if (finfo.size > MAX_KEY_FILE) {
-        msg = apr_psprintf(cmd->pool, "%s: %s is larger than %d bytes",
-                           cmd->cmd->name, path, MAX_KEY_FILE);
-        goto cleanup;
+    (*buf)[*len] = '\0';
+    *world_readable = (finfo.protection & APR_FPROT_WREAD) != 0;
+
+cleanup:
+    if (f) {
+        apr_file_close(f);
     }
-    if (finfo.protection & APR_FPROT_WREAD) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                     "%s: %s is readable by every user of this machine; "
-                     "make it readable by root only (chmod 600)",
-                     cmd->cmd->name, path);
+    return msg;
+}
+
+static void warn_readable(cmd_parms *cmd, const char *path)
+{
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                 "%s: %s is readable by every user of this machine; make it "
+                 "readable by root only (chmod 600)", cmd->cmd->name, path);
+}
+
+/* Append keys to the scope's verification keys. */
+static void add_keys(cmd_parms *cmd, jwtauth_dir_conf *conf,
+                     const apr_array_header_t *keys, const char *path)
+{
+    if (!conf->keys) {
+        conf->keys = apr_array_make(cmd->pool, 2, sizeof(jwt_key_t *));
     }
-    buf = apr_palloc(cmd->temp_pool, (apr_size_t)finfo.size + 1);
-    rv = apr_file_read_full(f, buf, (apr_size_t)finfo.size, &len);
-    if (rv != APR_SUCCESS && rv != APR_EOF) {
-        msg = apr_psprintf(cmd->pool, "%s: cannot read %s: %s",
-                           cmd->cmd->name, path,
-                           apr_strerror(rv, ebuf, sizeof(ebuf)));
-        goto cleanup;
+    apr_array_cat(conf->keys, keys);
+    conf->key_source = path;
+}
+
+static const char *set_secret_file(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    apr_array_header_t *keys = apr_array_make(cmd->pool, 1,
+                                              sizeof(jwt_key_t *));
+    const char *path, *msg;
+    unsigned char *buf;
+    apr_size_t len = 0, size;
+    jwt_key_t *key;
+    jwt_error_t err;
+    int open;
+
+    if ((msg = read_key_file(cmd, arg, &path, &buf, &len, &open))) {
+        return msg;
     }
+    if (open) {
+        warn_readable(cmd, path);
+    }
+    size = len;
     /* one trailing newline is the editor's, not the key's */
     if (len > 0 && buf[len - 1] == '\n') {
         len--;
@@ -278,17 +357,82 @@ static const char *set_secret_file(cmd_parms *cmd, void *dconf,
     if (!jwt_key_hmac_create(&key, cmd->pool, buf, len, NULL, &err)) {
         msg = apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, path,
                            err.reason);
-        OPENSSL_cleanse(buf, (apr_size_t)finfo.size);
-        goto cleanup;
     }
-    OPENSSL_cleanse(buf, (apr_size_t)finfo.size);
-    conf->keys = apr_array_make(cmd->pool, 1, sizeof(jwt_key_t *));
-    APR_ARRAY_PUSH(conf->keys, jwt_key_t *) = key;
-    conf->key_source = path;
+    OPENSSL_cleanse(buf, size);
+    if (msg) {
+        return msg;
+    }
+    APR_ARRAY_PUSH(keys, jwt_key_t *) = key;
+    add_keys(cmd, dconf, keys, path);
+    return NULL;
+}
 
-cleanup:
-    if (f) {
-        apr_file_close(f);
+/* JWTAuthKeyFile path [kid]: PEM public key or certificate, JWK, JWKS */
+static const char *set_key_file(cmd_parms *cmd, void *dconf, const char *arg,
+                                const char *kid)
+{
+    apr_array_header_t *keys = apr_array_make(cmd->pool, 2,
+                                              sizeof(jwt_key_t *));
+    const char *path, *msg = NULL;
+    unsigned char *buf;
+    apr_size_t len = 0;
+    jwt_error_t err;
+    int open, i;
+
+    if ((msg = read_key_file(cmd, arg, &path, &buf, &len, &open))) {
+        return msg;
+    }
+    if (!jwt_keys_load(keys, cmd->pool, (const char *)buf, len, kid, 0,
+                       &err)) {
+        msg = apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, path,
+                           err.reason);
+    }
+    /* a JWK Set may hold HMAC secrets */
+    for (i = 0; !msg && open && i < keys->nelts; i++) {
+        if (jwt_key_kty(APR_ARRAY_IDX(keys, i, jwt_key_t *)) == JWT_KTY_OCT) {
+            warn_readable(cmd, path);
+            break;
+        }
+    }
+    OPENSSL_cleanse(buf, len);
+    if (!msg) {
+        add_keys(cmd, dconf, keys, path);
+    }
+    return msg;
+}
+
+/* JWTAuthSigningKeyFile path [kid]: the private key /login signs with */
+static const char *set_signing_key_file(cmd_parms *cmd, void *dconf,
+                                        const char *arg, const char *kid)
+{
+    jwtauth_dir_conf *conf = dconf;
+    apr_array_header_t *keys = apr_array_make(cmd->pool, 1,
+                                              sizeof(jwt_key_t *));
+    const char *path, *msg = NULL;
+    unsigned char *buf;
+    apr_size_t len = 0;
+    jwt_error_t err;
+    int open;
+
+    if ((msg = read_key_file(cmd, arg, &path, &buf, &len, &open))) {
+        return msg;
+    }
+    if (open) {
+        warn_readable(cmd, path);
+    }
+    if (!jwt_keys_load(keys, cmd->pool, (const char *)buf, len, kid, 1,
+                       &err)) {
+        msg = apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, path,
+                           err.reason);
+    }
+    else if (keys->nelts != 1) {
+        msg = apr_psprintf(cmd->pool, "%s: %s holds %d keys; give the one "
+                           "that signs", cmd->cmd->name, path, keys->nelts);
+    }
+    OPENSSL_cleanse(buf, len);
+    if (!msg) {
+        conf->signing_key = APR_ARRAY_IDX(keys, 0, jwt_key_t *);
+        conf->signing_source = path;
     }
     return msg;
 }
@@ -313,8 +457,9 @@ static const char *set_algorithms(cmd_parms *cmd, void *dconf, int argc,
         }
         if (alg == JWT_ALG_UNKNOWN) {
             return apr_psprintf(cmd->pool, "%s: unknown algorithm '%s' "
-                                "(supported: HS256 HS384 HS512)",
-                                cmd->cmd->name, argv[i]);
+                                "(supported: HS256 HS384 HS512 RS256 RS384 "
+                                "RS512 PS256 PS384 PS512 ES256 ES384 ES512 "
+                                "ES256K EdDSA)", cmd->cmd->name, argv[i]);
         }
         if (i == 0) {
             conf->sign_alg = alg;
@@ -432,6 +577,15 @@ static const command_rec jwtauth_cmds[] = {
                   "request header that carries the token"),
     AP_INIT_TAKE1("JWTAuthSecretFile", set_secret_file, NULL,
                   RSRC_CONF | ACCESS_CONF, "file holding the HMAC secret"),
+    AP_INIT_TAKE12("JWTAuthKeyFile", set_key_file, NULL,
+                   RSRC_CONF | ACCESS_CONF,
+                   "PEM public key or certificate, JWK or JWK Set [kid]"),
+    AP_INIT_TAKE12("JWTAuthSigningKeyFile", set_signing_key_file, NULL,
+                   RSRC_CONF | ACCESS_CONF,
+                   "private key (PEM or JWK) that signs at /login [kid]"),
+    AP_INIT_TAKE1("JWTAuthType", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(jwtauth_dir_conf, typ),
+                  RSRC_CONF | ACCESS_CONF, "required typ header value"),
     AP_INIT_TAKE_ARGV("JWTAuthAlgorithms", set_algorithms, NULL,
                       RSRC_CONF | ACCESS_CONF,
                       "accepted alg values; the first one signs"),
@@ -461,21 +615,31 @@ static const command_rec jwtauth_cmds[] = {
 static const char *check_scope(apr_pool_t *p, const jwtauth_dir_conf *conf)
 {
     unsigned have = 0;
+    jwt_alg_e alg;
     int i;
 
     if (conf->enabled == 1 && (!conf->keys || conf->keys->nelts == 0)) {
-        return "JWTAuth On but no key: add JWTAuthSecretFile";
+        return "JWTAuth On but no key: add JWTAuthSecretFile or "
+               "JWTAuthKeyFile";
     }
-    if (!conf->keys) {
+    if (conf->signing_key && !conf_signer(conf, &alg)) {
+        return apr_psprintf(p, "JWTAuthAlgorithms %s: the key in %s "
+                            "(JWTAuthSigningKeyFile) cannot sign it",
+                            jwt_alg_name(conf->sign_alg),
+                            conf->signing_source);
+    }
+    if (!conf->keys || !conf->algs) {
         return NULL;
     }
     for (i = 0; i < conf->keys->nelts; i++) {
         have |= jwt_key_algs(APR_ARRAY_IDX(conf->keys, i, jwt_key_t *));
     }
     for (i = 1; i < JWT_ALG_COUNT; i++) {
-        if ((conf->policy.algs & JWT_ALG_BIT(i)) && !(have & JWT_ALG_BIT(i))) {
-            return apr_psprintf(p, "JWTAuthAlgorithms %s: the key in %s is "
-                                "too short for it (RFC 7518 section 3.2)",
+        if ((conf->algs & JWT_ALG_BIT(i)) && !(have & JWT_ALG_BIT(i))) {
+            return apr_psprintf(p, "JWTAuthAlgorithms %s: no key of this "
+                                "scope can run it (last key file %s; an "
+                                "HMAC key must be as long as the hash, RFC "
+                                "7518 section 3.2)",
                                 jwt_alg_name((jwt_alg_e)i), conf->key_source);
         }
     }
@@ -1089,26 +1253,11 @@ static json_t *login_claims(request_rec *r, const jwtauth_dir_conf *conf,
     return claims;
 }
 
-/* The key that signs at this scope: the first one that can run the
- * first JWTAuthAlgorithms entry. */
-static const jwt_key_t *signing_key(const jwtauth_dir_conf *conf)
-{
-    jwt_alg_e alg = conf_sign_alg(conf);
-    int i;
-
-    for (i = 0; conf->keys && i < conf->keys->nelts; i++) {
-        const jwt_key_t *key = APR_ARRAY_IDX(conf->keys, i, jwt_key_t *);
-        if (jwt_key_algs(key) & JWT_ALG_BIT(alg)) {
-            return key;
-        }
-    }
-    return NULL;
-}
-
 static int jwtauth_login_handler(request_rec *r)
 {
     const jwtauth_dir_conf *conf;
     const jwt_key_t *key;
+    jwt_alg_e alg = JWT_ALG_UNKNOWN;
     const char *user, *password, *token;
     apr_int64_t now = apr_time_sec(apr_time_now());
     json_t *claims;
@@ -1123,10 +1272,10 @@ static int jwtauth_login_handler(request_rec *r)
         return HTTP_METHOD_NOT_ALLOWED;
     }
     conf = ap_get_module_config(r->per_dir_config, &jwtauth_module);
-    if (!(key = signing_key(conf))) {
+    if (!(key = conf_signer(conf, &alg))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuth login: no key "
-                      "can sign %s here: set JWTAuthSecretFile",
-                      jwt_alg_name(conf_sign_alg(conf)));
+                      "can sign here: set JWTAuthSecretFile or "
+                      "JWTAuthSigningKeyFile");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if ((rc = read_credentials(r, &user, &password)) != OK) {
@@ -1151,7 +1300,7 @@ static int jwtauth_login_handler(request_rec *r)
     if (!(claims = login_claims(r, conf, user, now))) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (!jwt_sign(&token, r->pool, key, conf_sign_alg(conf), claims, &err)) {
+    if (!jwt_sign(&token, r->pool, key, alg, claims, &err)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuth login: cannot "
                       "sign: %s", err.reason);
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -1162,6 +1311,43 @@ static int jwtauth_login_handler(request_rec *r)
     ap_rprintf(r, "{\"token\": \"%s\", \"token_type\": \"Bearer\", "
                "\"expires_in\": %" APR_INT64_T_FMT "}", token,
                conf_lifetime(conf));
+    return OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* the published key set                                            */
+
+/* SetHandler jwtauth-jwks: the public keys of the scope (the signing
+ * key's public half first, then the verification keys) as a JWK Set.
+ * HMAC keys are never published; each JWK was made at startup. */
+static int jwtauth_jwks_handler(request_rec *r)
+{
+    const jwtauth_dir_conf *conf;
+    apr_array_header_t *parts;
+    const char *jwk, *first = NULL;
+    int i;
+
+    if (!r->handler || strcmp(r->handler, "jwtauth-jwks")) {
+        return DECLINED;
+    }
+    ap_allow_methods(r, REPLACE_ALLOW, "GET", NULL);
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &jwtauth_module);
+    parts = apr_array_make(r->pool, 4, sizeof(const char *));
+    if (conf->signing_key && (first = jwt_key_public_jwk(conf->signing_key))) {
+        APR_ARRAY_PUSH(parts, const char *) = first;
+    }
+    for (i = 0; conf->keys && i < conf->keys->nelts; i++) {
+        jwk = jwt_key_public_jwk(APR_ARRAY_IDX(conf->keys, i, jwt_key_t *));
+        if (jwk && (!first || strcmp(jwk, first))) {
+            APR_ARRAY_PUSH(parts, const char *) = jwk;
+        }
+    }
+    ap_set_content_type(r, "application/jwk-set+json");
+    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
+    ap_rprintf(r, "{\"keys\":[%s]}", apr_array_pstrcat(r->pool, parts, ','));
     return OK;
 }
 
@@ -1184,6 +1370,7 @@ static void register_hooks(apr_pool_t *p)
                               &authz_jwt_claim_provider,
                               AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_handler(jwtauth_login_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(jwtauth_jwks_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(jwtauth) = {

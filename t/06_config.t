@@ -41,10 +41,10 @@ my @rows = (
      qr/JWTAuthAlgorithms: unknown algorithm 'XS999'/],
     ['HS512 with a 40-byte key', "JWTAuthSecretFile $s40\n"
      . "JWTAuthAlgorithms HS256 HS512", 1,
-     qr/JWTAuthAlgorithms HS512: the key in \Q$s40\E is too short/],
+     qr/JWTAuthAlgorithms HS512: no key of this scope can run it \(last key file \Q$s40\E/],
     ['HS384 in a Location over a 40-byte server key',
      "JWTAuthSecretFile $s40\n<Location /y>\nJWTAuthAlgorithms HS384\n"
-     . "</Location>", 1, qr{section for /y: JWTAuthAlgorithms HS384}],
+     . "</Location>", 1, qr{section for /y: JWTAuthAlgorithms HS384: no key}],
     ['JWTAuth On without any key', "<Location /z>\nJWTAuth On\n</Location>",
      1, qr{section for /z: JWTAuth On but no key}],
     ['JWTAuth at server level', 'JWTAuth On', 1,
