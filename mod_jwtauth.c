@@ -615,6 +615,7 @@ static const command_rec jwtauth_cmds[] = {
 static const char *check_scope(apr_pool_t *p, const jwtauth_dir_conf *conf)
 {
     unsigned have = 0;
+    int hmac = 0;
     jwt_alg_e alg;
     int i;
 
@@ -632,16 +633,27 @@ static const char *check_scope(apr_pool_t *p, const jwtauth_dir_conf *conf)
         return NULL;
     }
     for (i = 0; i < conf->keys->nelts; i++) {
-        have |= jwt_key_algs(APR_ARRAY_IDX(conf->keys, i, jwt_key_t *));
+        const jwt_key_t *k = APR_ARRAY_IDX(conf->keys, i, jwt_key_t *);
+
+        have |= jwt_key_algs(k);
+        hmac |= jwt_key_kty(k) == JWT_KTY_OCT;
     }
-    for (i = 1; i < JWT_ALG_COUNT; i++) {
-        if ((conf->algs & JWT_ALG_BIT(i)) && !(have & JWT_ALG_BIT(i))) {
-            return apr_psprintf(p, "JWTAuthAlgorithms %s: no key of this "
-                                "scope can run it (last key file %s; an "
-                                "HMAC key must be as long as the hash, RFC "
-                                "7518 section 3.2)",
+    /* an HS algorithm listed beside an HMAC secret too short for it is a
+     * key the RFC refuses (RFC 7518 section 3.2); other algorithms may be
+     * listed server-wide for scopes that have their keys */
+    for (i = 1; hmac && i < JWT_ALG_COUNT; i++) {
+        if ((conf->algs & JWT_ALG_BIT(i)) && !(have & JWT_ALG_BIT(i))
+            && jwt_alg_kty((jwt_alg_e)i) == JWT_KTY_OCT) {
+            return apr_psprintf(p, "JWTAuthAlgorithms %s: the HMAC key of "
+                                "this scope is shorter than its hash (RFC "
+                                "7518 section 3.2; last key file %s)",
                                 jwt_alg_name((jwt_alg_e)i), conf->key_source);
         }
+    }
+    if (conf->enabled == 1 && !(conf->algs & have)) {
+        return apr_psprintf(p, "JWTAuth On, but no algorithm of "
+                            "JWTAuthAlgorithms can run with this scope's "
+                            "keys (last key file %s)", conf->key_source);
     }
     return NULL;
 }

@@ -41,10 +41,14 @@ my @rows = (
      qr/JWTAuthAlgorithms: unknown algorithm 'XS999'/],
     ['HS512 with a 40-byte key', "JWTAuthSecretFile $s40\n"
      . "JWTAuthAlgorithms HS256 HS512", 1,
-     qr/JWTAuthAlgorithms HS512: no key of this scope can run it \(last key file \Q$s40\E/],
+     qr/JWTAuthAlgorithms HS512: the HMAC key of this scope is shorter than its hash \(RFC 7518 section 3.2; last key file \Q$s40\E/],
     ['HS384 in a Location over a 40-byte server key',
      "JWTAuthSecretFile $s40\n<Location /y>\nJWTAuthAlgorithms HS384\n"
-     . "</Location>", 1, qr{section for /y: JWTAuthAlgorithms HS384: no key}],
+     . "</Location>", 1, qr{section for /y: JWTAuthAlgorithms HS384: the HMAC key}],
+    ['JWTAuth On where no listed algorithm fits the keys',
+     "JWTAuthAlgorithms RS256\n<Location /w>\nJWTAuth On\n"
+     . "JWTAuthSecretFile $s64\n</Location>", 1,
+     qr{section for /w: JWTAuth On, but no algorithm of JWTAuthAlgorithms}],
     ['JWTAuth On without any key', "<Location /z>\nJWTAuth On\n</Location>",
      1, qr{section for /z: JWTAuth On but no key}],
     ['JWTAuth at server level', 'JWTAuth On', 1,

@@ -16,7 +16,31 @@ head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > fixtures/secret32
 head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n' > fixtures/secret40
 # 31 bytes: refused everywhere
 printf '%s' 0123456789012345678901234567890 > fixtures/secret31
+# asymmetric keys: private (0600) and public halves, one per algorithm
+# family; rsa.crt is a self-signed certificate over the RSA key
+gen() { openssl genpkey -quiet "$@"; }
+gen -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out fixtures/rsa.key
+gen -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out fixtures/rsa1024.key
+for c in P-256:ec256 P-384:ec384 P-521:ec521 secp256k1:k256 P-224:ec224 \
+         P-256:rot1 P-256:rot2 P-256:rot3; do
+    gen -algorithm EC -pkeyopt ec_paramgen_curve:${c%%:*} \
+        -out fixtures/${c##*:}.key
+done
+gen -algorithm ED25519 -out fixtures/ed.key
+for k in rsa rsa1024 ec256 ec384 ec521 k256 ec224 rot1 rot2 rot3 ed; do
+    openssl pkey -in fixtures/$k.key -pubout -out fixtures/$k.pub
+done
+openssl req -x509 -new -key fixtures/rsa.key -subj /CN=jwtauth-test \
+    -days 2 -out fixtures/rsa.crt 2>/dev/null
 umask 022
+chmod 644 fixtures/*.pub fixtures/rsa.crt
+# the rotation set: rot1 and rot2 now; the test drops rot1 and reloads
+perl -MJSON::PP -MCrypt::PK::ECC -e '
+    my @k = map { my $j = Crypt::PK::ECC->new("fixtures/$_.pub")
+                           ->export_key_jwk("public", 1);
+                  $j->{kid} = $_; $j } @ARGV;
+    print JSON::PP->new->canonical->encode({ keys => \@k });
+' rot1 rot2 > fixtures/rotate.jwks
 htpasswd -cbB -C 5 fixtures/htpasswd daehan 1234 2>/dev/null
 htpasswd -bB -C 5 fixtures/htpasswd alice wonderland 2>/dev/null
 htpasswd -cbB -C 5 fixtures/htpasswd2 bob builder 2>/dev/null
