@@ -18,6 +18,20 @@ my $so = t_dir() . '/../.libs/mod_jwtauth.so';
 my $dir = tempdir(CLEANUP => 1);
 my ($s31, $s40, $s64) = map { fixture($_) } qw(secret31 secret40 secret);
 copy($s64, "$dir/open-secret") or die "copy: $!";
+my $fx = t_dir() . '/fixtures';
+{
+    open my $fh, '>', "$dir/bad.jwk" or die $!;
+    print $fh '{"kty":"EC","crv":"P-384","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8'
+        . 'Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}';
+    close $fh;
+    open $fh, '>', "$dir/enc.jwks" or die $!;
+    print $fh '{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe'
+        . '1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjK'
+        . 'IWI5a0"},{"kty":"EC","use":"enc","crv":"P-256","x":"f83OJ3D2xF1Bg8'
+        . 'vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCy'
+        . 'StikYjKIWI5a0"}]}';
+    close $fh;
+}
 chmod 0644, "$dir/open-secret";
 
 # [name, directives, expected rc (0 ok, 1 refused), output pattern]
@@ -72,6 +86,25 @@ my @rows = (
     ['login claim bad expression', "<Location /l>\n"
      . "JWTAuthLoginClaim n %{env:X int\n</Location>", 1,
      qr/JWTAuthLoginClaim: cannot parse/],
+    ['RSA key of 1024 bits', "JWTAuthKeyFile $fx/rsa1024.pub", 1,
+     qr{JWTAuthKeyFile: \Q$fx\E/rsa1024.pub: RSA key is 1024 bits; at least 2048}],
+    ['EC key on P-224', "JWTAuthKeyFile $fx/ec224.pub", 1,
+     qr{JWTAuthKeyFile: \Q$fx\E/ec224.pub: EC curve 'secp224r1' is none of}],
+    ['JWK whose crv does not match its size', "JWTAuthKeyFile $dir/bad.jwk",
+     1, qr{JWTAuthKeyFile: \Q$dir\E/bad.jwk: EC JWK x or y missing or not the curve's size}],
+    ['JWK Set with a key for encryption', "JWTAuthKeyFile $dir/enc.jwks", 1,
+     qr{JWTAuthKeyFile: \Q$dir\E/enc.jwks: JWK Set key #1: JWK use is not "sig"}],
+    ['a private key as a verification key', "JWTAuthKeyFile $fx/ec256.key",
+     1, qr{JWTAuthKeyFile: .*ec256.key: a private key where a public one belongs}],
+    ['a public key as the signing key', "JWTAuthSigningKeyFile $fx/ec256.pub",
+     1, qr{JWTAuthSigningKeyFile: .*ec256.pub: no PEM private key found}],
+    ['signing key that cannot run the first algorithm',
+     "JWTAuthSigningKeyFile $fx/ec256.key\nJWTAuthAlgorithms RS256", 1,
+     qr{JWTAuthAlgorithms RS256: the key in .*ec256.key \(JWTAuthSigningKeyFile\) cannot sign it}],
+    ['every asymmetric key type loads', join("\n",
+     (map { "JWTAuthKeyFile $fx/$_" } qw(rsa.pub rsa.crt ec256.pub ec384.pub
+      ec521.pub k256.pub ed.pub rotate.jwks)),
+     "JWTAuthSigningKeyFile $fx/ed.key"), 0, qr/Syntax OK/],
     ['Require jwt-claim without a value', "<Location /r>\n"
      . "Require jwt-claim admin\n</Location>", 1,
      qr/Require jwt-claim needs a claim name and at least one value/],
