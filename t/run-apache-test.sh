@@ -37,6 +37,17 @@ libexec=$(apxs -q LIBEXECDIR)
 
 bash t/make-fixtures.sh
 
+# node jose for the interop tests, from the npm registry; without it those
+# tests are skipped with the reason, not failed
+if [ ! -d t/node/node_modules/jose ]; then
+    if command -v npm >/dev/null 2>&1; then
+        (cd t/node && timeout 180 npm install --no-audit --no-fund \
+            --silent) || echo "run-apache-test: npm install jose failed"
+    else
+        echo "run-apache-test: no npm: node jose interop tests skipped"
+    fi
+fi
+
 log=t/logs/suite.log
 mkdir -p t/logs
 perl t/TEST -clean >/dev/null 2>&1 || true
