@@ -880,46 +880,45 @@ static void apply_result(request_rec *r, const jwtauth_result *res)
     export_claims(r, res->jwt->claims);
 }
 
-/* access_checker_ex: under JWTAuth On a request needs a valid token.
- * A valid one sets r->user and leaves the Require rules to mod_authz_core;
- * a missing or invalid one ends the request with 401 here. */
-static int jwtauth_check_access(request_rec *r)
+/* The token check of both access hooks.  A valid token sets r->user and
+ * the claims and leaves the Require rules to mod_authz_core.
+ *
+ * access_checker_ex (any_phase 0): a missing or invalid token ends the
+ * request here with the seed's 401.
+ *
+ * access_checker (any_phase 1), for legacy "Satisfy Any" only: there a
+ * host rule that passes (mod_access_compat passes every host when it has
+ * no rules) would skip check_access_ex and with it the token.  A missing
+ * or invalid token fails this phase too, so the request reaches the
+ * check_access_ex hook, which answers; a valid one is applied here, as
+ * authz may not run. */
+static int token_phase(request_rec *r, int any_phase)
 {
     const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
                                                         &jwtauth_module);
     jwtauth_result *res;
 
-    if (conf->enabled != 1) {
+    if (conf->enabled != 1
+        || (any_phase && ap_satisfies(r) != SATISFY_ANY)) {
         return DECLINED;
     }
     res = request_result(r, conf);
     if (res->result != RESULT_VALID) {
-        return deny(r, res->result == RESULT_INVALID);
+        return any_phase ? HTTP_UNAUTHORIZED
+                         : deny(r, res->result == RESULT_INVALID);
     }
     apply_result(r, res);
     return DECLINED;
 }
 
-/* access_checker, for legacy "Satisfy Any" only: there a host rule that
- * passes (mod_access_compat passes every host when it has no rules) would
- * skip check_access_ex and with it the token.  A missing or invalid token
- * fails this phase too, so the request reaches jwtauth_check_access,
- * which answers; a valid one is applied here, as authz may not run. */
+static int jwtauth_check_access(request_rec *r)
+{
+    return token_phase(r, 0);
+}
+
 static int jwtauth_check_access_any(request_rec *r)
 {
-    const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
-                                                        &jwtauth_module);
-    jwtauth_result *res;
-
-    if (conf->enabled != 1 || ap_satisfies(r) != SATISFY_ANY) {
-        return DECLINED;
-    }
-    res = request_result(r, conf);
-    if (res->result != RESULT_VALID) {
-        return HTTP_UNAUTHORIZED;
-    }
-    apply_result(r, res);
-    return DECLINED;
+    return token_phase(r, 1);
 }
 
 /* check_user_id: mod_authz_core asks for a user only when a Require rule
