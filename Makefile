@@ -18,7 +18,8 @@ CORE_LIBS  = $(APR_LIBS) -ljansson -lcrypto
 
 UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose
 
-.PHONY: all deps test unit apache-test demo-test run install clean
+.PHONY: all deps test unit apache-test demo-test run install clean fuzz \
+        fuzz-short
 
 all: .libs/mod_jwtauth.so
 
@@ -40,11 +41,37 @@ unit: $(UNIT)
 apache-test: all
 	bash t/run-apache-test.sh
 
+# libFuzzer harnesses of the core (clang, ASan, UBSan); FUZZ_SECONDS each
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZERS      = token claims b64url basic form json keys
+FUZZ_BINS    = $(addprefix t/fuzz/bin/fuzz_,$(FUZZERS))
+FUZZ_DEPS    = t/fuzz/fuzz_common.h $(CORE_SRC) $(CORE_HDR) | deps
+
+t/fuzz/bin/fuzz_%: t/fuzz/fuzz_%.c $(FUZZ_DEPS)
+	@mkdir -p t/fuzz/bin
+	clang $(FUZZ_CFLAGS) -I. $(APR_CFLAGS) -o $@ $< $(CORE_SRC) $(CORE_LIBS)
+
+t/fuzz/bin/fuzz_basic t/fuzz/bin/fuzz_form t/fuzz/bin/fuzz_json: \
+        t/fuzz/fuzz_creds.c $(FUZZ_DEPS)
+	@mkdir -p t/fuzz/bin
+	clang $(FUZZ_CFLAGS) -DFUZZ_CREDS=$(if $(findstring basic,$@),1,$(if \
+	    $(findstring form,$@),2,3)) -I. $(APR_CFLAGS) -o $@ $< \
+	    $(CORE_SRC) $(CORE_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	bash t/fuzz/run.sh $(FUZZ_SECONDS)
+
+# the short form that `make test` runs
+fuzz-short: $(FUZZ_BINS)
+	bash t/fuzz/run.sh 20
+
 # `make run` itself, end to end, on a free port
 demo-test: all
 	prove -v t/demo/demo.t
 
-test: deps unit apache-test demo-test
+test: deps unit apache-test demo-test fuzz-short
 
 # into a stock Debian apache2: then `a2enmod jwtauth`
 install: all
@@ -56,5 +83,5 @@ run: all
 	bash build/run-demo.sh $(PORT)
 
 clean:
-	rm -rf .libs *.la *.lo *.slo *.o $(UNIT) demo/run
+	rm -rf .libs *.la *.lo *.slo *.o $(UNIT) demo/run t/fuzz/bin
 	-[ -f t/conf/apache_test_config.pm ] && perl t/TEST -clean >/dev/null 2>&1

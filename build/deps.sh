@@ -6,7 +6,7 @@ set -eu
 PKGS="apache2 apache2-dev apache2-utils libjansson-dev libssl-dev pkg-config
 libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 sqlite3
 libapache2-mod-perl2 libcrypt-jwt-perl libjson-perl python3-jwt
-python3-cryptography"
+python3-cryptography clang libclang-rt-14-dev wrk valgrind"
 [ $# -gt 0 ] && PKGS="$*"
 
 missing=""

@@ -1,0 +1,28 @@
+/* Whole-token parse and verify against keys of every type, every
+ * algorithm allowed, iss/aud/typ required. */
+#include "fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static apr_array_header_t *auds;
+    jwt_policy_t pol = { (1u << JWT_ALG_COUNT) - 2, NULL, "iss", NULL, 5,
+                         NULL };
+    apr_pool_t *p;
+    jwt_t *jwt;
+    jwt_error_t err;
+
+    pol.keys = fuzz_keys();
+    if (!auds) {
+        auds = apr_array_make(fuzz_root, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(auds, const char *) = "aud";
+    }
+    pol.audiences = auds;
+    pol.typ = (size & 1) ? "JWT" : NULL;
+    apr_pool_create(&p, fuzz_root);
+    if (jwt_verify(&jwt, p, (const char *)data, size, &pol, 1700000000,
+                   &err) && (!jwt || !jwt->claims)) {
+        abort();
+    }
+    apr_pool_destroy(p);
+    return 0;
+}
