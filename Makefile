@@ -2,6 +2,7 @@
 # Apache::Test.  `make test` installs the Debian packages it lacks first.
 
 APXS      ?= apxs
+comma     := ,
 CC        ?= cc
 PORT      ?= 8080
 
@@ -11,6 +12,15 @@ MOD_SRC    = mod_jwtauth.c $(CORE_SRC)
 WARN       = -Wall -Wextra -Wno-unused-parameter \
              -Wno-missing-field-initializers -Werror
 
+# SANITIZE=1: module and unit tests with ASan and UBSan; the suite then
+# preloads their runtimes into httpd (t/tools/httpd-wrap)
+SAN_FLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+MOD_SAN    = $(if $(SANITIZE),$(addprefix -Wc$(comma),$(SAN_FLAGS)) \
+             -lasan -lubsan)
+UNIT_SAN   = $(if $(SANITIZE),$(SAN_FLAGS))
+export JWTAUTH_WRAP = $(if $(SANITIZE),sanitize)
+
 # evaluated when used, i.e. after `deps` has installed the tools
 APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes)
 APR_LIBS   = $(shell apr-1-config --link-ld)
@@ -18,24 +28,28 @@ CORE_LIBS  = $(APR_LIBS) -ljansson -lcrypto
 
 UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose
 
-.PHONY: all deps test unit apache-test demo-test run install clean fuzz \
-        fuzz-short
+.PHONY: FORCE all deps test unit apache-test demo-test run install clean fuzz \
+        fuzz-short valgrind
 
 all: .libs/mod_jwtauth.so
 
 deps:
 	@sh build/deps.sh
 
-.libs/mod_jwtauth.so: $(MOD_SRC) $(CORE_HDR) | deps
-	$(APXS) -c $(addprefix -Wc$(comma),$(WARN)) -o mod_jwtauth.la \
-	    $(MOD_SRC) -ljansson -lcrypto
+# rebuild when SANITIZE changes
+.build-flags: FORCE
+	@echo '$(SANITIZE)' | cmp -s - $@ || echo '$(SANITIZE)' > $@
 
-comma := ,
+.libs/mod_jwtauth.so: $(MOD_SRC) $(CORE_HDR) .build-flags | deps
+	$(APXS) -c $(addprefix -Wc$(comma),$(WARN)) $(MOD_SAN) \
+	    -o mod_jwtauth.la $(MOD_SRC) -ljansson -lcrypto
 
-t/unit/%: t/unit/%.c t/unit/tap.h $(CORE_SRC) $(CORE_HDR) | deps
-	$(CC) $(WARN) -g -O1 -I. $(APR_CFLAGS) -o $@ $< $(CORE_SRC) $(CORE_LIBS)
 
-unit: $(UNIT)
+t/unit/%: t/unit/%.c t/unit/tap.h $(CORE_SRC) $(CORE_HDR) .build-flags | deps
+	$(CC) $(WARN) $(UNIT_SAN) -g -O1 -I. $(APR_CFLAGS) -o $@ $< \
+	    $(CORE_SRC) $(CORE_LIBS)
+
+unit: all $(UNIT)
 	prove -v --exec '' $(UNIT) t/unit/conf_guard.t
 
 apache-test: all
@@ -82,6 +96,10 @@ install: all
 run: all
 	bash build/run-demo.sh $(PORT)
 
+# the Apache::Test suite with httpd -X under valgrind memcheck (slow)
+valgrind: all
+	JWTAUTH_WRAP=valgrind bash t/run-apache-test.sh
+
 clean:
-	rm -rf .libs *.la *.lo *.slo *.o $(UNIT) demo/run t/fuzz/bin
+	rm -rf .libs *.la *.lo *.slo *.o $(UNIT) demo/run t/fuzz/bin .build-flags
 	-[ -f t/conf/apache_test_config.pm ] && perl t/TEST -clean >/dev/null 2>&1

@@ -9,7 +9,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 56, need_module('mod_jwtauth.c', 'mod_headers.c', 'mod_cgid.c',
+plan tests => 56, need_cgi, need_module('mod_jwtauth.c', 'mod_headers.c',
                               'mod_include.c', 'mod_proxy_http.c');
 
 my $MISSING = '{"message": "Token is missing!"}';
@@ -71,25 +71,34 @@ $res = HEAD('/protected/hello.html');
 ok($res->code == 401 && $res->content eq '', 'HEAD without: 401, no body');
 
 # what a CGI sees: the seed's current_user
-$res = GET('/protected/env.cgi', 'x-access-token' => $tok);
-ok($res->code == 200, 'CGI behind the token runs');
-my $env = eval { json_decode($res->content) } || {};
-ok(($env->{REMOTE_USER} // '') eq 'daehan', 'CGI: REMOTE_USER');
-ok(($env->{AUTH_TYPE} // '') eq 'Bearer', 'CGI: AUTH_TYPE');
-ok(($env->{JWT_CLAIM_sub} // '') eq 'daehan', 'CGI: string claim raw');
-ok(($env->{JWT_CLAIM_id} // '') eq '1', 'CGI: number claim as JSON');
-ok(($env->{JWT_CLAIM_admin} // '') eq 'true', 'CGI: bool claim as JSON');
-ok(($env->{JWT_CLAIM_roles} // '') eq '["a","b"]', 'CGI: array as JSON');
-ok(($env->{JWT_CLAIM_exp} // '') =~ /^\d+$/, 'CGI: exp exported');
-ok(($env->{HTTP_X_USER_ID} // '') eq '1',
-   'RequestHeader set X-User-Id "%{JWT_CLAIM_id}e" reaches the app');
+my $VG = ($ENV{JWTAUTH_WRAP} // '') eq 'valgrind';
+SKIP: {
+    skip 'CGI scripts do not start under the one-process valgrind run', 9
+        if $VG;
+    $res = GET('/protected/env.cgi', 'x-access-token' => $tok);
+    ok($res->code == 200, 'CGI behind the token runs');
+    my $env = eval { json_decode($res->content) } || {};
+    ok(($env->{REMOTE_USER} // '') eq 'daehan', 'CGI: REMOTE_USER');
+    ok(($env->{AUTH_TYPE} // '') eq 'Bearer', 'CGI: AUTH_TYPE');
+    ok(($env->{JWT_CLAIM_sub} // '') eq 'daehan', 'CGI: string claim raw');
+    ok(($env->{JWT_CLAIM_id} // '') eq '1', 'CGI: number claim as JSON');
+    ok(($env->{JWT_CLAIM_admin} // '') eq 'true', 'CGI: bool claim as JSON');
+    ok(($env->{JWT_CLAIM_roles} // '') eq '["a","b"]', 'CGI: array as JSON');
+    ok(($env->{JWT_CLAIM_exp} // '') =~ /^\d+$/, 'CGI: exp exported');
+    ok(($env->{HTTP_X_USER_ID} // '') eq '1',
+       'RequestHeader set X-User-Id "%{JWT_CLAIM_id}e" reaches the app');
+}
 
 # a proxied application gets the request and the claim header; without a
 # token the proxy is never contacted
-$res = GET('/proxied/env.cgi', 'x-access-token' => $tok);
-$env = eval { json_decode($res->content) } || {};
-ok($res->code == 200 && ($env->{HTTP_X_USER_ID} // '') eq '1',
-   'ProxyPass behind JWTAuth: backend sees X-User-Id from the claim');
+SKIP: {
+    skip 'one process (valgrind run) cannot proxy to itself', 1
+        if $VG;
+    $res = GET('/proxied/env.cgi', 'x-access-token' => $tok);
+    my $env = eval { json_decode($res->content) } || {};
+    ok($res->code == 200 && ($env->{HTTP_X_USER_ID} // '') eq '1',
+       'ProxyPass behind JWTAuth: backend sees X-User-Id from the claim');
+}
 $res = GET('/proxied/env.cgi');
 ok($res->code == 401 && $res->content eq $MISSING,
    'ProxyPass behind JWTAuth: no token, 401 before the backend');

@@ -32,4 +32,13 @@ for my $d (@directives) {
     ok($readme =~ /^### \Q$d\E$/m, "README documents $d");
     ok($conf =~ /^# \Q$d\E\b/m, "conf/jwtauth.conf documents $d");
 }
+# hygiene: MACs are compared in constant time.  The module must import
+# CRYPTO_memcmp, and no plain memcmp/strcmp may touch a MAC or signature
+my $core = slurp("$top/jwt_core.c");
+my $nm = `nm -D --undefined-only "$top/.libs/mod_jwtauth.so" 2>/dev/null`;
+ok($nm =~ /\bCRYPTO_memcmp\b/, 'the module imports CRYPTO_memcmp');
+ok($core =~ /CRYPTO_memcmp\(mac, sig, siglen\)/,
+   'the HMAC check compares with CRYPTO_memcmp');
+ok($core !~ /\b(?:memcmp|strcmp|strncmp)\s*\(\s*(?:mac|sig)\b/,
+   'no plain memcmp/strcmp on a MAC or signature');
 done_testing();
