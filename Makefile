@@ -29,7 +29,7 @@ CORE_LIBS  = $(APR_LIBS) -ljansson -lcrypto
 UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose
 
 .PHONY: FORCE all deps test unit apache-test demo-test run install clean fuzz \
-        fuzz-short valgrind
+        fuzz-short valgrind soak soak-short
 
 all: .libs/mod_jwtauth.so
 
@@ -81,11 +81,19 @@ fuzz: $(FUZZ_BINS)
 fuzz-short: $(FUZZ_BINS)
 	bash t/fuzz/run.sh 20
 
+# load and faults on loopback: SOAK_SECONDS per phase (t/soak/run.sh)
+SOAK_SECONDS ?= 60
+soak: all
+	bash t/soak/run.sh $(SOAK_SECONDS)
+
+soak-short: all
+	bash t/soak/run.sh 5
+
 # `make run` itself, end to end, on a free port
 demo-test: all
 	prove -v t/demo/demo.t
 
-test: deps unit apache-test demo-test fuzz-short
+test: deps unit apache-test demo-test fuzz-short soak-short
 
 # into a stock Debian apache2: then `a2enmod jwtauth`
 install: all
@@ -101,5 +109,6 @@ valgrind: all
 	JWTAUTH_WRAP=valgrind bash t/run-apache-test.sh
 
 clean:
-	rm -rf .libs *.la *.lo *.slo *.o $(UNIT) demo/run t/fuzz/bin .build-flags
+	rm -rf .libs *.la *.lo *.slo *.o $(UNIT) demo/run t/fuzz/bin .build-flags \
+	    t/soak/run
 	-[ -f t/conf/apache_test_config.pm ] && perl t/TEST -clean >/dev/null 2>&1
