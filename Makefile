@@ -29,7 +29,7 @@ CORE_LIBS  = $(APR_LIBS) -ljansson -lcrypto
 UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose
 
 .PHONY: FORCE all deps test unit apache-test demo-test run install clean fuzz \
-        fuzz-short valgrind soak soak-short
+        fuzz-short valgrind soak soak-short bench-core
 
 all: .libs/mod_jwtauth.so
 
@@ -89,6 +89,16 @@ soak: all
 soak-short: all
 	bash t/soak/run.sh 5
 
+# the core against its floor and libjwt (t/bench/run-core.sh)
+t/bench/bench_core: t/bench/bench_core.c t/bench/bench_libjwt.c \
+        t/bench/bench_libjwt.h $(CORE_SRC) $(CORE_HDR) | deps
+	sh build/deps.sh libjwt-dev valgrind
+	$(CC) -O2 -g -I. $(APR_CFLAGS) -o $@ t/bench/bench_core.c \
+	    t/bench/bench_libjwt.c $(CORE_SRC) $(CORE_LIBS) -ljwt
+
+bench-core: t/bench/bench_core
+	bash t/bench/run-core.sh
+
 # `make run` itself, end to end, on a free port
 demo-test: all
 	prove -v t/demo/demo.t
@@ -110,5 +120,5 @@ valgrind: all
 
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o $(UNIT) demo/run t/fuzz/bin .build-flags \
-	    t/soak/run
+	    t/soak/run t/bench/run t/bench/bench_core
 	-[ -f t/conf/apache_test_config.pm ] && perl t/TEST -clean >/dev/null 2>&1
