@@ -6,7 +6,7 @@ comma     := ,
 CC        ?= cc
 PORT      ?= 8080
 
-CORE_SRC   = jwt_core.c jwt_keys.c jwt_creds.c
+CORE_SRC   = jwt_core.c jwt_keys.c jwt_cache.c jwt_creds.c
 CORE_HDR   = jwt_core.h jwt_internal.h jwt_creds.h
 MOD_SRC    = mod_jwtauth.c $(CORE_SRC)
 WARN       = -Wall -Wextra -Wno-unused-parameter \

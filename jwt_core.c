@@ -443,8 +443,8 @@ static int audience_matches(const json_t *aud, const apr_array_header_t *want)
     return 0;
 }
 
-static int check_claims(const json_t *claims, const jwt_policy_t *pol,
-                        apr_int64_t now, jwt_error_t *err)
+int jwt_check_claims(const json_t *claims, const jwt_policy_t *pol,
+                     apr_int64_t now, jwt_error_t *err)
 {
     double t, lo = (double)now - (double)pol->leeway,
            hi = (double)now + (double)pol->leeway;
@@ -686,7 +686,7 @@ int jwt_verify(jwt_t **out, apr_pool_t *p, const char *token, size_t len,
         jwt_set_err(err, JWT_ERR_MALFORMED, "payload is not a JSON object");
         return 0;
     }
-    if (!check_claims(claims, pol, now, err)) {
+    if (!jwt_check_claims(claims, pol, now, err)) {
         return 0;
     }
     jwt = apr_palloc(p, sizeof(*jwt));

@@ -186,6 +186,21 @@ int jwt_verify(jwt_t **out, apr_pool_t *p, const char *token, size_t len,
                const jwt_policy_t *policy, apr_int64_t now,
                jwt_error_t *err);
 
+/* Tokens longer than this are never cached. */
+#define JWT_CACHE_MAX_TOKEN 8192
+
+/* jwt_verify through this thread's validated-token cache of 'entries'
+ * slots (0: no cache).  A hit needs the same token bytes, the same policy
+ * (its configuration-time objects, algorithms and leeway) and the same
+ * generation (bump it when the configuration is reloaded in-process); it
+ * skips the signature and JSON work but re-runs every claim check at
+ * 'now'.  *hit tells which way it went.  The returned jwt has no header
+ * on a hit.  Returns as jwt_verify. */
+int jwt_verify_cached(jwt_t **out, apr_pool_t *p, const char *token,
+                      size_t len, const jwt_policy_t *policy,
+                      apr_int64_t now, size_t entries,
+                      apr_uint64_t generation, int *hit, jwt_error_t *err);
+
 /* Sign the claims object with key under alg.  The header carries alg,
  * typ "JWT" and the key's kid when it has one.  Returns 1 and the
  * compact token in *out, or 0 and *err. */

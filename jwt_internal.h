@@ -36,4 +36,9 @@ struct jwt_key {
 
 void jwt_set_err(jwt_error_t *err, jwt_errcode_e code, const char *reason);
 
+/* The claim checks of jwt_verify (exp, nbf, iat, iss, aud) on parsed
+ * claims: the cache runs them again on every hit. */
+int jwt_check_claims(const json_t *claims, const jwt_policy_t *pol,
+                     apr_int64_t now, jwt_error_t *err);
+
 #endif /* JWT_INTERNAL_H */

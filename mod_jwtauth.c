@@ -42,6 +42,14 @@ module AP_MODULE_DECLARE_DATA jwtauth_module;
 #define MAX_KEY_FILE         65536
 #define MAX_LEEWAY           86400
 #define MAX_LIFETIME         (366 * 86400)
+#define DEFAULT_CACHE_ENTRIES 256
+#define MAX_CACHE_ENTRIES    65536
+
+/* JWTAuthCacheEntries (main server): slots of each thread's cache */
+static size_t cache_entries = DEFAULT_CACHE_ENTRIES;
+/* bumped by every configuration load, so that a reload inside one
+ * process (httpd -X) can never match an entry of the old configuration */
+static apr_uint64_t cache_generation;
 
 #define MSG_MISSING "{\"message\": \"Token is missing!\"}"
 #define MSG_INVALID "{\"message\": \"Token is invalid!\"}"
@@ -68,6 +76,7 @@ typedef struct {
     const jwt_key_t *signing_key;       /* JWTAuthSigningKeyFile */
     const char *signing_source;         /* and its file */
     const char *typ;                    /* JWTAuthType */
+    int cache;                          /* JWTAuthCache, UNSET/0/1 */
     unsigned algs;                      /* JWTAuthAlgorithms, 0 = unset */
     jwt_alg_e sign_alg;                 /* the first of them */
     const char *issuer;                 /* JWTAuthIssuer */
@@ -124,6 +133,7 @@ static void *create_jwtauth_dir_config(apr_pool_t *p, char *dir)
     jwtauth_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
 
     conf->enabled = UNSET;
+    conf->cache = UNSET;
     conf->leeway = UNSET;
     conf->lifetime = UNSET;
     conf->sign_alg = JWT_ALG_UNKNOWN;
@@ -146,6 +156,7 @@ static void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
     conf->signing_source = add->signing_key ? add->signing_source
                                             : base->signing_source;
     MERGE_PTR(typ);
+    conf->cache = add->cache != UNSET ? add->cache : base->cache;
     if (add->algs) {
         conf->algs = add->algs;
         conf->sign_alg = add->sign_alg;
@@ -223,9 +234,9 @@ static const char *parse_seconds(cmd_parms *cmd, const char *arg,
     errno = 0;
     v = apr_strtoi64(arg, &end, 10);
     if (errno || end == arg || *end || v < min || v > max) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number of "
-                            "seconds from %" APR_INT64_T_FMT " to %"
-                            APR_INT64_T_FMT, cmd->cmd->name, arg, min, max);
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number "
+                            "from %" APR_INT64_T_FMT " to %" APR_INT64_T_FMT,
+                            cmd->cmd->name, arg, min, max);
     }
     *out = v;
     return NULL;
@@ -235,6 +246,21 @@ static const char *set_leeway(cmd_parms *cmd, void *dconf, const char *arg)
 {
     return parse_seconds(cmd, arg, 0, MAX_LEEWAY,
                          &((jwtauth_dir_conf *)dconf)->leeway);
+}
+
+static const char *set_cache_entries(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    apr_int64_t n;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    if (!(err = parse_seconds(cmd, arg, 0, MAX_CACHE_ENTRIES, &n))) {
+        cache_entries = (size_t)n;
+    }
+    return err;
 }
 
 static const char *set_lifetime(cmd_parms *cmd, void *dconf, const char *arg)
@@ -601,6 +627,12 @@ static const command_rec jwtauth_cmds[] = {
                   RSRC_CONF | ACCESS_CONF, "claim that names the user"),
     AP_INIT_TAKE_ARGV("JWTAuthProvider", set_providers, NULL, ACCESS_CONF,
                       "authn providers that check login credentials"),
+    AP_INIT_FLAG("JWTAuthCache", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(jwtauth_dir_conf, cache),
+                 RSRC_CONF | ACCESS_CONF,
+                 "Off to verify every presentation of a token afresh"),
+    AP_INIT_TAKE1("JWTAuthCacheEntries", set_cache_entries, NULL, RSRC_CONF,
+                  "validated-token cache slots per thread (0: none)"),
     AP_INIT_TAKE1("JWTAuthTokenLifetime", set_lifetime, NULL,
                   RSRC_CONF | ACCESS_CONF, "lifetime of issued tokens"),
     AP_INIT_TAKE23("JWTAuthLoginClaim", set_login_claim, NULL, ACCESS_CONF,
@@ -690,6 +722,7 @@ static int check_sections(apr_pool_t *p, server_rec *s,
 static int jwtauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                                 apr_pool_t *ptemp, server_rec *s)
 {
+    cache_generation++;
     for (; s; s = s->next) {
         core_server_config *sconf = ap_get_core_module_config(
                                         s->module_config);
@@ -787,6 +820,7 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
     jwtauth_result *res = apr_pcalloc(r->pool, sizeof(*res));
     const char *token = find_token(r, conf);
     jwt_error_t err;
+    int hit = 0;
 
     res->conf = conf;
     if (!token) {
@@ -795,8 +829,10 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
                       "JWTAuth: no token in %s or Authorization",
                       conf_header(conf));
     }
-    else if (!jwt_verify(&res->jwt, r->pool, token, strlen(token),
-                         &conf->policy, apr_time_sec(apr_time_now()), &err)) {
+    else if (!jwt_verify_cached(&res->jwt, r->pool, token, strlen(token),
+                                &conf->policy, apr_time_sec(apr_time_now()),
+                                conf->cache == 0 ? 0 : cache_entries,
+                                cache_generation, &hit, &err)) {
         res->result = RESULT_INVALID;
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "JWTAuth: token refused: %s", err.reason);
@@ -812,8 +848,9 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
     else {
         res->result = RESULT_VALID;
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      "JWTAuth: token accepted (alg %s, user %s)",
-                      jwt_alg_name(res->jwt->alg), res->user);
+                      "JWTAuth: token accepted (alg %s, user %s%s)",
+                      jwt_alg_name(res->jwt->alg), res->user,
+                      hit ? ", cached" : "");
     }
     ap_set_module_config(r->request_config, &jwtauth_module, res);
     return res;

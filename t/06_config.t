@@ -68,7 +68,7 @@ my @rows = (
     ['JWTAuth at server level', 'JWTAuth On', 1,
      qr/JWTAuth not allowed here/],
     ['leeway negative', 'JWTAuthLeeway -1', 1,
-     qr/JWTAuthLeeway: '-1' is not a whole number of seconds/],
+     qr/JWTAuthLeeway: '-1' is not a whole number from 0 to 86400/],
     ['leeway not a number', 'JWTAuthLeeway 5s', 1,
      qr/JWTAuthLeeway: '5s' is not a whole number/],
     ['lifetime zero', 'JWTAuthTokenLifetime 0', 1,

@@ -500,6 +500,63 @@ static void test_sign(void)
        "unknown alg never signs");
 }
 
+/* The validated-token cache: hits re-check time and need the very
+ * policy and generation; misses verify in full. */
+static void test_cache(void)
+{
+    jwt_key_t *key = make_key(key64, 64, NULL), *other = make_key(
+        (const unsigned char *)"another key, thirty-two bytes long!!", 36,
+        NULL);
+    apr_array_header_t *keys = apr_array_make(pool, 1, sizeof(jwt_key_t *));
+    apr_array_header_t *keys2 = apr_array_make(pool, 1, sizeof(jwt_key_t *));
+    jwt_policy_t pol = { JWT_ALG_BIT(JWT_ALG_HS256), NULL, NULL, NULL, 0,
+                         NULL };
+    jwt_policy_t pol2;
+    const char *tok = token("{\"alg\":\"HS256\"}", apr_psprintf(pool,
+                            "{\"sub\":\"x\",\"exp\":%" APR_INT64_T_FMT "}",
+                            NOW + 10));
+    char *bad = apr_pstrdup(pool, tok);
+    jwt_t *jwt;
+    jwt_error_t err;
+    int hit;
+
+    APR_ARRAY_PUSH(keys, jwt_key_t *) = key;
+    APR_ARRAY_PUSH(keys2, jwt_key_t *) = other;
+    pol.keys = keys;
+    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 1,
+                         &hit, &err) && !hit, "cache: first use verifies");
+    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 1,
+                         &hit, &err) && hit
+       && !strcmp(json_string_value(json_object_get(jwt->claims, "sub")),
+                  "x"), "cache: second use is a hit with the claims");
+    ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW + 10, 64,
+                          1, &hit, &err) && err.code == JWT_ERR_EXPIRED,
+       "cache: a cached token still expires");
+    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 1,
+                         &hit, &err) && !hit,
+       "cache: the expired entry was dropped (verified afresh)");
+    pol2 = pol;
+    pol2.keys = keys2;
+    ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol2, NOW, 64, 1,
+                          &hit, &err) && !hit && err.code == JWT_ERR_SIGNATURE,
+       "cache: another key set never takes the cached result");
+    pol2 = pol;
+    pol2.issuer = "someone";
+    ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol2, NOW, 64, 1,
+                          &hit, &err) && err.code == JWT_ERR_MISSING,
+       "cache: another iss rule never takes the cached result");
+    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 2,
+                         &hit, &err) && !hit,
+       "cache: a new generation misses");
+    bad[strlen(bad) - 2] = bad[strlen(bad) - 2] == 'A' ? 'B' : 'A';
+    ok(!jwt_verify_cached(&jwt, pool, bad, strlen(bad), &pol, NOW, 64, 2,
+                          &hit, &err) && !hit,
+       "cache: a changed signature misses and fails");
+    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 0, 2,
+                         &hit, &err) && !hit,
+       "cache: 0 entries never hits");
+}
+
 static void test_claim_text(void)
 {
     json_t *c = jwt_json_object(pool, "{\"s\":\"x y\",\"i\":1,\"b\":true,"
@@ -525,6 +582,7 @@ int main(void)
     test_leeway_iss_aud();
     test_kid();
     test_sign();
+    test_cache();
     test_claim_text();
     apr_pool_destroy(pool);
     apr_terminate();

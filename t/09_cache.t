@@ -1,0 +1,65 @@
+# The validated-token cache: repeated presentations skip the signature,
+# but exp and the Require rules are checked on every hit, a token cached
+# under one scope is never accepted by the cache under another, and
+# JWTAuthCache Off verifies every time.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest;
+use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
+use Crypt::JWT qw(encode_jwt);
+use Crypt::PK::RSA;
+use Time::HiRes qw(sleep);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use JWTTest;
+
+plan tests => 9, need_module('mod_jwtauth.c');
+
+my $rsa = Crypt::PK::RSA->new(fixture('rsa.key'));
+sub rs { encode_jwt(payload => { sub => 'daehan', @_ }, alg => 'RS256',
+                    key => $rsa) }
+
+# many presentations of one token: the worker threads each verify it once,
+# then answer from their cache
+my $tok = rs(exp => time + 300);
+t_start_error_log_watch();
+my @codes = map { GET('/cache-rs/', 'x-access-token' => $tok)->code } 1 .. 40;
+my @log = t_finish_error_log_watch();
+my $hits = grep { /token accepted \(alg RS256, user daehan, cached\)/ } @log;
+ok(!(grep { $_ != 200 } @codes), '40 presentations of an RS256 token: 200');
+ok($hits > 0 && $hits < 40, "served from the cache $hits times, verified "
+   . (40 - $hits) . ' times');
+
+# the cached result never crosses into a scope with other keys
+ok(GET('/cache-other/', 'x-access-token' => $tok)->code == 401,
+   'the same token at a scope without its key: 401');
+
+# Require rules are checked on every hit
+my $plain = rs(exp => time + 300);
+GET('/cache-rs/', 'x-access-token' => $plain) for 1 .. 20;
+ok(GET('/cache-admin/', 'x-access-token' => $plain)->code == 403,
+   'a cached token without admin: 403 at Require jwt-claim admin true');
+
+# a cached token expires on time
+my $short = rs(exp => time + 2);
+my @ok = map { GET('/cache-rs/', 'x-access-token' => $short)->code } 1 .. 20;
+ok(!(grep { $_ != 200 } @ok), 'short-lived token accepted (and cached)');
+sleep 3.2;
+my @late = map { GET('/cache-rs/', 'x-access-token' => $short)->code } 1 .. 20;
+ok(!(grep { $_ != 401 } @late), 'after its exp: 401 on every presentation');
+
+# JWTAuthCache Off: every presentation verified
+t_start_error_log_watch();
+my @off = map { GET('/cache-off/', 'x-access-token' => $tok)->code } 1 .. 20;
+@log = t_finish_error_log_watch();
+ok(!(grep { $_ != 200 } @off), 'JWTAuthCache Off: 200');
+ok(!(grep { /cached\)/ } @log)
+   && (grep { /token accepted \(alg RS256/ } @log) == 20,
+   'JWTAuthCache Off: verified 20 times, never from the cache');
+
+# a token with its signature changed is never taken from the cache
+my $bad = $tok;
+substr($bad, -3, 1) = substr($bad, -3, 1) eq 'A' ? 'B' : 'A';
+ok(GET('/cache-rs/', 'x-access-token' => $bad)->code == 401,
+   'a cached token with one signature character changed: 401');
