@@ -29,7 +29,7 @@ CORE_LIBS  = $(APR_LIBS) -ljansson -lcrypto
 UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose
 
 .PHONY: FORCE all deps test unit apache-test demo-test run install clean fuzz \
-        fuzz-short valgrind soak soak-short bench-core
+        fuzz-short valgrind soak soak-short bench-core bench
 
 all: .libs/mod_jwtauth.so
 
@@ -98,6 +98,11 @@ t/bench/bench_core: t/bench/bench_core.c t/bench/bench_libjwt.c \
 
 bench-core: t/bench/bench_core
 	bash t/bench/run-core.sh
+
+# every Location against the unguarded file and the peers (t/bench/run.sh)
+bench: all
+	sh build/deps.sh wrk
+	bash t/bench/run.sh
 
 # `make run` itself, end to end, on a free port
 demo-test: all

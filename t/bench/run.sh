@@ -1,0 +1,230 @@
+#!/bin/bash
+# make bench: one event-MPM Apache on 127.0.0.1 serving the same 1 KB file
+# at every Location; wrk (-t2 -c32, BENCH_SECONDS each, default 5) drives
+# them in alternating rounds (BENCH_ROUNDS, default 3: A B C ... A B C
+# ...).  Prints requests/s (median) per Location and its ratio to the
+# unguarded file in the same round (median of the rounds), then /login
+# against plain Basic auth with the same provider and bcrypt cost, and
+# httpd's resident memory before and after.  Peers (mod_oauth2,
+# mod_auth_openidc) run where Debian's packages install; else skipped
+# with the reason.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+run="$top/t/bench/run/server"
+secs=${BENCH_SECONDS:-5}
+rounds=${BENCH_ROUNDS:-3}
+source "$top/t/soak/server.sh"
+mkdir -p "$run"
+
+# keys for every algorithm the bench covers
+k="$run/keys"
+mkdir -p "$k"
+[ -s "$k/rsa.key" ] || openssl genpkey -quiet -algorithm RSA \
+    -pkeyopt rsa_keygen_bits:2048 -out "$k/rsa.key"
+[ -s "$k/ec.key" ] || openssl genpkey -quiet -algorithm EC \
+    -pkeyopt ec_paramgen_curve:P-256 -out "$k/ec.key"
+[ -s "$k/ed.key" ] || openssl genpkey -quiet -algorithm ED25519 -out "$k/ed.key"
+for x in rsa ec ed; do openssl pkey -in "$k/$x.key" -pubout -out "$k/$x.pub"; done
+[ -s "$k/rsa.crt" ] || openssl req -x509 -new -key "$k/rsa.key" \
+    -subj /CN=bench -days 30 -out "$k/rsa.crt" 2>/dev/null
+chmod -R a+rX "$k"
+
+locs="open hs256"
+conf=""
+for spec in rs256:RS256:rsa ps256:PS256:rsa es256:ES256:ec eddsa:EdDSA:ed; do
+    IFS=: read -r name alg key <<< "$spec"
+    locs="$locs $name $name-nocache"
+    conf="$conf
+<Location /$name>
+    JWTAuth On
+    JWTAuthKeyFile \"$k/$key.pub\"
+    JWTAuthAlgorithms $alg
+</Location>
+<Location /$name-nocache>
+    JWTAuth On
+    JWTAuthKeyFile \"$k/$key.pub\"
+    JWTAuthAlgorithms $alg
+    JWTAuthCache Off
+</Location>"
+done
+
+# peers: HS256 and RS256 tokens in Authorization: Bearer, where installed
+sh "$top/build/deps.sh" libapache2-mod-oauth2 libapache2-mod-auth-openidc \
+    >/dev/null 2>&1 || true
+libexec=$(apxs -q LIBEXECDIR)
+mods=""
+peer_note=""
+secret_placeholder="@SECRET@"
+if [ -f "$libexec/mod_oauth2.so" ]; then
+    mods="$mods
+LoadModule oauth2_module $libexec/mod_oauth2.so"
+    locs="$locs oauth2-hs256 oauth2-hs256-nocache oauth2-rs256"
+    rsjwk=$(perl -MCrypt::PK::RSA -MJSON::PP -e '
+        print JSON::PP->new->canonical->encode(
+            Crypt::PK::RSA->new($ARGV[0])->export_key_jwk("public", 1))' "$k/rsa.pub")
+    conf="$conf
+<Location /oauth2-hs256>
+    AuthType oauth2
+    OAuth2TokenVerify plain $secret_placeholder verify.exp=required
+    Require valid-user
+</Location>
+<Location /oauth2-hs256-nocache>
+    AuthType oauth2
+    OAuth2TokenVerify plain $secret_placeholder verify.exp=required&expiry=0
+    Require valid-user
+</Location>
+<Location /oauth2-rs256>
+    AuthType oauth2
+    OAuth2TokenVerify jwk '$rsjwk' verify.exp=required
+    Require valid-user
+</Location>"
+else
+    peer_note="$peer_note mod_oauth2: libapache2-mod-oauth2 not installable here;"
+fi
+if [ -f "$libexec/mod_auth_openidc.so" ]; then
+    mods="$mods
+LoadModule auth_openidc_module $libexec/mod_auth_openidc.so"
+    locs="$locs openidc-hs256 openidc-rs256"
+    conf="$conf
+OIDCCryptoPassphrase bench-passphrase-not-a-secret
+OIDCOAuthRemoteUserClaim sub
+# server-wide in mod_auth_openidc: the key is picked by the token's alg
+OIDCOAuthVerifySharedKeys plain##$secret_placeholder
+OIDCOAuthVerifyCertFiles \"$k/rsa.crt\"
+<Location /openidc-hs256>
+    AuthType oauth20
+    Require valid-user
+</Location>
+<Location /openidc-rs256>
+    AuthType oauth20
+    Require valid-user
+</Location>"
+else
+    peer_note="$peer_note mod_auth_openidc: libapache2-mod-auth-openidc not installable here;"
+fi
+
+export BENCH_DIRS="$locs basic"
+export EXTRA_MODULES="$mods"
+# the secret is made by server_start: fill it in afterwards
+export EXTRA_CONF="$conf"
+server_start_bench() {
+    server_start || return 1
+    local secret
+    secret=$(cat "$run/secret")
+    if grep -q "$secret_placeholder" "$run/httpd.conf"; then
+        server_stop
+        sed -i "s/$secret_placeholder/$secret/g" "$run/httpd.conf"
+        "$httpd" -f "$run/httpd.conf" -k start || return 1
+        for i in $(seq 50); do
+            curl -fs -o /dev/null "http://127.0.0.1:$port/open/file.html" && return 0
+            sleep 0.2
+        done
+        return 1
+    fi
+}
+server_start_bench || { echo "bench: server did not start"; tail "$run/error_log"; exit 1; }
+
+tok_hs=$(make_token 3600)
+tok() {  # a token for algorithm $1 signed with key file $2
+    perl -MCrypt::JWT=encode_jwt -MCrypt::PK::RSA -MCrypt::PK::ECC \
+         -MCrypt::PK::Ed25519 -e '
+        my ($alg, $file) = @ARGV;
+        my $k = $alg =~ /^[RP]S/ ? Crypt::PK::RSA->new($file)
+              : $alg eq "EdDSA" ? Crypt::PK::Ed25519->new($file)
+              : Crypt::PK::ECC->new($file);
+        print encode_jwt(payload => { sub => "daehan", exp => time + 3600,
+            iat => time, jti => "bench-token-0001", iss => "bench",
+            roles => ["reader", "editor"] }, alg => $alg, key => $k);
+    ' "$1" "$2"
+}
+declare -A header
+header[open]=""
+header[hs256]="x-access-token: $tok_hs"
+for spec in rs256:RS256:rsa ps256:PS256:rsa es256:ES256:ec eddsa:EdDSA:ed; do
+    IFS=: read -r name alg key <<< "$spec"
+    t=$(tok "$alg" "$k/$key.key")
+    header[$name]="x-access-token: $t"
+    header[$name-nocache]="x-access-token: $t"
+done
+tok_rs=$(tok RS256 "$k/rsa.key")
+for l in oauth2-hs256 oauth2-hs256-nocache openidc-hs256; do
+    header[$l]="Authorization: Bearer $tok_hs"
+done
+for l in oauth2-rs256 openidc-rs256; do header[$l]="Authorization: Bearer $tok_rs"; done
+
+# every Location must answer 200 with its token before anything is timed
+for l in $locs; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' ${header[$l]:+-H "${header[$l]}"} \
+           "http://127.0.0.1:$port/$l/file.html")
+    if [ "$code" != 200 ]; then
+        echo "bench: /$l answers $code with its token; left out"
+        locs=$(echo " $locs " | sed "s# $l # #")
+    fi
+done
+
+rss() {
+    local total=0 p
+    for p in $(pgrep -f "$run/httpd.conf"); do
+        total=$((total + $(awk '/^VmRSS/ {print $2}' /proc/$p/status 2>/dev/null || echo 0)))
+    done
+    echo $total
+}
+wrk_rps() {  # requests/s of one wrk run, or 0 if any request failed
+    local out
+    out=$(wrk -t2 -c32 -d"${secs}s" ${2:+-H "$2"} "$1")
+    if echo "$out" | grep -qE "Non-2xx|Socket errors"; then
+        echo 0
+    else
+        echo "$out" | awk '/Requests\/sec/ {print $2}'
+    fi
+}
+
+wrk -t2 -c32 -d2s "http://127.0.0.1:$port/open/file.html" >/dev/null
+rss0=$(rss)
+res="$run/results.txt"
+: > "$res"
+for ((r = 1; r <= rounds; r++)); do
+    for l in $locs; do
+        echo "$r $l $(wrk_rps "http://127.0.0.1:$port/$l/file.html" "${header[$l]}")" >> "$res"
+    done
+done
+# /login (file provider, bcrypt cost 5) against the same provider behind
+# AuthType Basic on a static file, alternating
+basic="Authorization: Basic ZGFlaGFuOjEyMzQ="
+for ((r = 1; r <= rounds; r++)); do
+    echo "$r login $(wrk_rps "http://127.0.0.1:$port/login" "$basic")" >> "$res"
+    echo "$r basic $(wrk_rps "http://127.0.0.1:$port/basic/file.html" "$basic")" >> "$res"
+done
+rss1=$(rss)
+server_stop
+
+echo "mod_jwtauth bench: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+echo "$(apache2 -v 2>/dev/null | head -1 | sed 's/Server version: //'), event MPM 2 x 32 threads;" \
+     "wrk -t2 -c32 -d${secs}s, $rounds alternating rounds, loopback"
+perl -e '
+    my ($file, $ref) = @ARGV;
+    my (%rps, %open, @order);
+    open my $fh, "<", $file or die;
+    while (<$fh>) {
+        my ($r, $l, $v) = split;
+        push @order, $l unless exists $rps{$l};
+        push @{ $rps{$l} }, [$r, $v];
+        $open{$r} = $v if $l eq "open";
+    }
+    sub median { my @s = sort { $a <=> $b } @_; $s[$#s / 2] }
+    printf "%-22s %12s %10s\n", "Location", "requests/s", "ratio";
+    for my $l (@order) {
+        my @v = map { $_->[1] } @{ $rps{$l} };
+        my $den = $l =~ /^(login|basic)$/ ? undef : 1;
+        my @ratio = $den ? map { $open{$_->[0]} ? $_->[1] / $open{$_->[0]} : 0 }
+                              @{ $rps{$l} } : ();
+        printf "%-22s %12.0f %10s\n", "/$l", median(@v),
+            @ratio ? sprintf("%.2f", median(@ratio)) : "";
+    }
+    my %m = map { $_ => median(map { $_->[1] } @{ $rps{$_} }) } qw(login basic);
+    printf "/login vs Basic on a static file: %.2f\n",
+        $m{basic} ? $m{login} / $m{basic} : 0;
+' "$res"
+echo "httpd resident memory: $rss0 kB before, $rss1 kB after"
+[ -n "$peer_note" ] && echo "skipped:$peer_note"
+exit 0
