@@ -4,6 +4,7 @@
  * No httpd header here: APR, jansson and OpenSSL 3 (EVP only).  See
  * jwt_core.h for the API and ownership rules.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <math.h>
@@ -82,44 +83,60 @@ jwt_kty_e jwt_alg_kty(jwt_alg_e alg)
 static const char b64url_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* value of a base64url character, or -1 */
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
+/* value of each base64url character, 64 for everything else */
+static const unsigned char b64url_values[256] = {
+#define X64 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64
+    X64, X64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 64,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64,
+    64,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 63,
+    64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 64, 64, 64, 64, 64,
+    X64, X64, X64, X64, X64, X64, X64, X64
+#undef X64
+};
 
 int jwt_b64url_decode(unsigned char **out, size_t *outlen, apr_pool_t *p,
                       const char *in, size_t len)
 {
+    const unsigned char *s = (const unsigned char *)in;
     unsigned char *buf, *o;
-    apr_uint32_t acc = 0;
-    size_t i, rem = len % 4;
-    int bits = 0, v;
+    size_t i, full = len / 4 * 4, rem = len % 4;
+    unsigned a, b, c, d;
 
     /* one leftover character carries only 6 bits: never valid */
     if (rem == 1) {
         return 0;
     }
     buf = o = apr_palloc(p, len / 4 * 3 + 3);
-    for (i = 0; i < len; i++) {
-        if ((v = b64url_value((unsigned char)in[i])) < 0) {
+    for (i = 0; i < full; i += 4) {
+        a = b64url_values[s[i]];
+        b = b64url_values[s[i + 1]];
+        c = b64url_values[s[i + 2]];
+        d = b64url_values[s[i + 3]];
+        if ((a | b | c | d) & 64) {
             return 0;
         }
-        acc = (acc << 6) | (apr_uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            *o++ = (unsigned char)(acc >> bits);
-        }
+        *o++ = (unsigned char)(a << 2 | b >> 4);
+        *o++ = (unsigned char)(b << 4 | c >> 2);
+        *o++ = (unsigned char)(c << 6 | d);
     }
-    /* canonical form: the bits left over must be zero */
-    if (bits && (acc & ((1u << bits) - 1)) != 0) {
-        return 0;
+    if (rem) {
+        a = b64url_values[s[i]];
+        b = b64url_values[s[i + 1]];
+        c = rem == 3 ? b64url_values[s[i + 2]] : 0;
+        if ((a | b | c) & 64) {
+            return 0;
+        }
+        /* canonical form: the bits past the last whole byte are zero */
+        if ((rem == 2 && (b & 15)) || (rem == 3 && (c & 3))) {
+            return 0;
+        }
+        *o++ = (unsigned char)(a << 2 | b >> 4);
+        if (rem == 3) {
+            *o++ = (unsigned char)(b << 4 | c >> 2);
+        }
     }
     *o = '\0';
     *out = buf;
@@ -609,12 +626,69 @@ static int verify_signature(const jwt_policy_t *pol, jwt_alg_e alg,
     return 0;
 }
 
+/* A few parsed headers per thread, keyed by the exact header segment:
+ * a service's tokens share one header, so its decoding and parsing are
+ * done once per thread.  The objects are only ever read after parsing
+ * (jansson's reference counts are atomic), so a request may keep one
+ * after its slot has moved on. */
+#define HEADER_SLOTS 4
+#define HEADER_MAX_SEGMENT 512
+
+typedef struct {
+    size_t len;
+    char seg[HEADER_MAX_SEGMENT];
+    json_t *hdr;
+} header_slot_t;
+
+static _Thread_local header_slot_t *header_cache;
+static _Thread_local unsigned header_next;
+
+/* The header segment's JSON object: from this thread's cache, or decoded,
+ * parsed and kept.  NULL with *err when it is not base64url of a JSON
+ * object (such segments are never kept). */
+static json_t *header_json(apr_pool_t *p, const char *seg, size_t len,
+                           jwt_error_t *err)
+{
+    header_slot_t *slot;
+    unsigned char *buf;
+    size_t blen;
+    json_t *hdr;
+    int i;
+
+    if (len <= HEADER_MAX_SEGMENT && !header_cache) {
+        header_cache = calloc(HEADER_SLOTS, sizeof(*header_cache));
+    }
+    for (i = 0; header_cache && len <= HEADER_MAX_SEGMENT
+                && i < HEADER_SLOTS; i++) {
+        slot = &header_cache[i];
+        if (slot->hdr && slot->len == len && !memcmp(slot->seg, seg, len)) {
+            return jwt_json_pool(p, json_incref(slot->hdr));
+        }
+    }
+    if (!jwt_b64url_decode(&buf, &blen, p, seg, len)) {
+        jwt_set_err(err, JWT_ERR_MALFORMED, "header not base64url");
+        return NULL;
+    }
+    if (!(hdr = jwt_json_object(p, (const char *)buf, blen))) {
+        jwt_set_err(err, JWT_ERR_MALFORMED, "header is not a JSON object");
+        return NULL;
+    }
+    if (header_cache && len <= HEADER_MAX_SEGMENT) {
+        slot = &header_cache[header_next++ % HEADER_SLOTS];
+        json_decref(slot->hdr);
+        memcpy(slot->seg, seg, len);
+        slot->len = len;
+        slot->hdr = json_incref(hdr);
+    }
+    return hdr;
+}
+
 int jwt_jws_verify(jwt_jws_t **out, apr_pool_t *p, const char *token,
                    size_t len, const jwt_policy_t *pol, jwt_error_t *err)
 {
     const char *dot1, *dot2;
-    unsigned char *hbuf, *pbuf, *sig;
-    size_t hlen, plen, siglen;
+    unsigned char *pbuf, *sig;
+    size_t plen, siglen;
     json_t *hdr;
     jwt_alg_e alg;
     const char *kid;
@@ -636,15 +710,12 @@ int jwt_jws_verify(jwt_jws_t **out, apr_pool_t *p, const char *token,
         jwt_set_err(err, JWT_ERR_MALFORMED, "empty header or signature");
         return 0;
     }
-    if (!jwt_b64url_decode(&hbuf, &hlen, p, token, (size_t)(dot1 - token))
-        || !jwt_b64url_decode(&sig, &siglen, p, dot2 + 1,
-                              len - (size_t)(dot2 + 1 - token))) {
-        jwt_set_err(err, JWT_ERR_MALFORMED,
-                    "header or signature not base64url");
+    if (!jwt_b64url_decode(&sig, &siglen, p, dot2 + 1,
+                           len - (size_t)(dot2 + 1 - token))) {
+        jwt_set_err(err, JWT_ERR_MALFORMED, "signature not base64url");
         return 0;
     }
-    if (!(hdr = jwt_json_object(p, (const char *)hbuf, hlen))) {
-        jwt_set_err(err, JWT_ERR_MALFORMED, "header is not a JSON object");
+    if (!(hdr = header_json(p, token, (size_t)(dot1 - token), err))) {
         return 0;
     }
     if (!check_header(hdr, pol, &alg, &kid, err)) {

@@ -101,6 +101,26 @@ static void test_b64url(void)
         ok(!jwt_b64url_decode(&out, &len, pool, bad[i], strlen(bad[i])),
            "b64url refuses bad input #%d", (int)i);
     }
+    {
+        /* every byte value: accepted exactly when it is in the alphabet,
+         * in a full quantum and in each position of a partial one */
+        static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+                                       "klmnopqrstuvwxyz0123456789-_";
+        int c, wrong = 0;
+
+        for (c = 0; c < 256; c++) {
+            char q[4] = { 'A', 'A', (char)c, 'A' };
+            char r[3] = { (char)c, 'A', 'A' };
+            int in = c && strchr(alphabet, c) != NULL;
+
+            if (jwt_b64url_decode(&out, &len, pool, q, 4) != in
+                || jwt_b64url_decode(&out, &len, pool, r, 3) != in) {
+                wrong++;
+                printf("# byte %d\n", c);
+            }
+        }
+        ok(wrong == 0, "b64url: all 256 byte values classified right");
+    }
 }
 
 static void test_keys(void)
