@@ -757,7 +757,7 @@ static int same_policy(const jwtauth_dir_conf *a, const jwtauth_dir_conf *b)
     return a == b
         || (a->keys == b->keys && a->policy.algs == b->policy.algs
             && a->issuer == b->issuer && a->audiences == b->audiences
-            && a->policy.leeway == b->policy.leeway
+            && a->policy.leeway == b->policy.leeway && a->typ == b->typ
             && conf_header(a) == conf_header(b)
             && conf_user_claim(a) == conf_user_claim(b));
 }

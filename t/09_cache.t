@@ -9,12 +9,13 @@ use Apache::TestRequest;
 use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use Crypt::JWT qw(encode_jwt);
 use Crypt::PK::RSA;
+use Crypt::PK::ECC;
 use Time::HiRes qw(sleep);
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 9, need_module('mod_jwtauth.c');
+plan tests => 11, need_module('mod_jwtauth.c', 'mod_include.c');
 
 my $rsa = Crypt::PK::RSA->new(fixture('rsa.key'));
 sub rs { encode_jwt(payload => { sub => 'daehan', @_ }, alg => 'RS256',
@@ -63,3 +64,14 @@ my $bad = $tok;
 substr($bad, -3, 1) = substr($bad, -3, 1) eq 'A' ? 'B' : 'A';
 ok(GET('/cache-rs/', 'x-access-token' => $bad)->code == 401,
    'a cached token with one signature character changed: 401');
+
+# results are reused only under the very same rules: a subrequest into a
+# scope that also requires typ at+jwt is checked again
+my $ec = Crypt::PK::ECC->new(fixture('ec256.key'));
+my $jwt_typ = encode_jwt(payload => { sub => 'daehan', exp => time + 60 },
+                         alg => 'ES256', key => $ec,
+                         extra_headers => { typ => 'JWT' });
+my $res = GET('/typ-parent/page.shtml', 'x-access-token' => $jwt_typ);
+ok($res->code == 200, 'parent page with a typ JWT token: 200');
+ok($res->content !~ /strict part/ && $res->content =~ /error occurred/,
+   'its include from the typ at+jwt scope is refused, not reused');
