@@ -17,6 +17,9 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include "jwt_internal.h"
 
 typedef struct {
@@ -86,17 +89,194 @@ static size_t slot_of(const cache_t *c, const char *token, size_t len,
     return (size_t)h & (c->size - 1);
 }
 
+/* ---------------------------------------------------------------- */
+/* the shared tier                                                  */
+
+static void fp_bytes(EVP_MD_CTX *md, const void *data, size_t len)
+{
+    unsigned char n[4] = { (unsigned char)(len >> 24),
+                           (unsigned char)(len >> 16),
+                           (unsigned char)(len >> 8), (unsigned char)len };
+
+    EVP_DigestUpdate(md, n, sizeof(n));
+    EVP_DigestUpdate(md, data, len);
+}
+
+static void fp_string(EVP_MD_CTX *md, const char *s)
+{
+    if (s) {
+        fp_bytes(md, "s", 1);
+        fp_bytes(md, s, strlen(s));
+    }
+    else {
+        fp_bytes(md, "-", 1);
+    }
+}
+
+void jwt_policy_fingerprint(unsigned char out[32], const jwt_policy_t *pol)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char num[12];
+    int i;
+
+    memset(out, 0, 32);
+    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+        EVP_MD_CTX_free(md);
+        return;
+    }
+    fp_bytes(md, "mod_jwtauth policy v1", 21);
+    for (i = 0; i < 4; i++) {
+        num[i] = (unsigned char)(pol->algs >> (24 - 8 * i));
+    }
+    for (i = 0; i < 8; i++) {
+        num[4 + i] = (unsigned char)((apr_uint64_t)pol->leeway >> (56 - 8 * i));
+    }
+    fp_bytes(md, num, sizeof(num));
+    fp_string(md, pol->issuer);
+    fp_string(md, pol->typ);
+    for (i = 0; pol->audiences && i < pol->audiences->nelts; i++) {
+        fp_string(md, APR_ARRAY_IDX(pol->audiences, i, const char *));
+    }
+    fp_bytes(md, "k", 1);
+    for (i = 0; pol->keys && i < pol->keys->nelts; i++) {
+        fp_bytes(md, APR_ARRAY_IDX(pol->keys, i, const jwt_key_t *)->fp, 32);
+    }
+    EVP_DigestFinal_ex(md, out, NULL);
+    EVP_MD_CTX_free(md);
+}
+
+/* entry: "J1" | HMAC(secret, key | rest) | alg | kid length (2) | kid |
+ * claims as compact JSON */
+#define ENTRY_HEAD (2 + 32 + 1 + 2)
+
+static int entry_mac(unsigned char mac[32], const jwt_shared_cache_t *sh,
+                     const unsigned char *key, const unsigned char *rest,
+                     size_t restlen)
+{
+    unsigned char *in = malloc(32 + restlen);
+    size_t maclen = 0;
+    int ok;
+
+    if (!in) {
+        return 0;
+    }
+    memcpy(in, key, 32);
+    memcpy(in + 32, rest, restlen);
+    ok = EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, sh->secret,
+                   sh->secret_len, in, 32 + restlen, mac, 32, &maclen)
+         != NULL && maclen == 32;
+    free(in);
+    return ok;
+}
+
+static void shared_store(const jwt_shared_cache_t *sh,
+                         const unsigned char *key, const jwt_t *jwt)
+{
+    char *claims = json_dumps(jwt->claims, JSON_COMPACT);
+    size_t kidlen = jwt->kid ? strlen(jwt->kid) : 0;
+    size_t clen = claims ? strlen(claims) : 0;
+    size_t vlen = ENTRY_HEAD + kidlen + clen;
+    unsigned char *v;
+    json_t *exp = json_object_get(jwt->claims, "exp");
+
+    if (!claims || kidlen > 0xffff || vlen > JWT_SHARED_MAX_ENTRY
+        || !(v = malloc(vlen))) {
+        free(claims);
+        return;
+    }
+    v[0] = 'J';
+    v[1] = '1';
+    v[34] = (unsigned char)jwt->alg;
+    v[35] = (unsigned char)(kidlen >> 8);
+    v[36] = (unsigned char)kidlen;
+    memcpy(v + ENTRY_HEAD, jwt->kid ? jwt->kid : "", kidlen);
+    memcpy(v + ENTRY_HEAD + kidlen, claims, clen);
+    if (entry_mac(v + 2, sh, key, v + 34, vlen - 34)) {
+        sh->store(sh->ctx, key, (apr_int64_t)json_number_value(exp), v,
+                  (unsigned int)vlen);
+    }
+    free(claims);
+    free(v);
+}
+
+/* The entry for key, checked: MAC, alg allowed, claims valid at now. */
+static int shared_lookup(jwt_t **out, apr_pool_t *p,
+                         const jwt_shared_cache_t *sh,
+                         const unsigned char *key, const jwt_policy_t *pol,
+                         apr_int64_t now, jwt_error_t *err)
+{
+    unsigned char *v = apr_palloc(p, JWT_SHARED_MAX_ENTRY), mac[32];
+    unsigned int vlen = JWT_SHARED_MAX_ENTRY;
+    size_t kidlen;
+    json_t *claims;
+    jwt_alg_e alg;
+    jwt_t *jwt;
+
+    if (!sh->lookup(sh->ctx, key, v, &vlen) || vlen < ENTRY_HEAD
+        || vlen > JWT_SHARED_MAX_ENTRY || v[0] != 'J' || v[1] != '1'
+        || !entry_mac(mac, sh, key, v + 34, vlen - 34)
+        || CRYPTO_memcmp(mac, v + 2, 32) != 0) {
+        return 0;               /* absent, or not ours: a plain miss */
+    }
+    alg = (jwt_alg_e)v[34];
+    kidlen = (size_t)v[35] << 8 | v[36];
+    if (alg <= JWT_ALG_UNKNOWN || alg >= JWT_ALG_COUNT
+        || !(pol->algs & JWT_ALG_BIT(alg)) || ENTRY_HEAD + kidlen > vlen
+        || !(claims = jwt_json_object(p, (const char *)v + ENTRY_HEAD
+                                      + kidlen, vlen - ENTRY_HEAD - kidlen))) {
+        return 0;
+    }
+    if (!jwt_check_claims(claims, pol, now, err)) {
+        return -1;
+    }
+    jwt = apr_palloc(p, sizeof(*jwt));
+    jwt->alg = alg;
+    jwt->kid = kidlen ? apr_pstrmemdup(p, (const char *)v + ENTRY_HEAD,
+                                       kidlen) : NULL;
+    jwt->header = NULL;
+    jwt->claims = claims;
+    *out = jwt;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- */
+
+static void thread_store(cache_entry_t *e, const char *token, size_t len,
+                         const jwt_policy_t *pol, apr_uint64_t generation,
+                         const jwt_t *jwt)
+{
+    entry_clear(e);
+    e->token = malloc(len);
+    e->kid = jwt->kid ? strdup(jwt->kid) : NULL;
+    if (!e->token || (jwt->kid && !e->kid)) {
+        entry_clear(e);
+        return;
+    }
+    memcpy(e->token, token, len);
+    e->len = len;
+    e->policy = *pol;
+    e->generation = generation;
+    e->alg = jwt->alg;
+    e->claims = json_incref(jwt->claims);
+}
+
 int jwt_verify_cached(jwt_t **out, apr_pool_t *p, const char *token,
                       size_t len, const jwt_policy_t *pol, apr_int64_t now,
                       size_t entries, apr_uint64_t generation,
-                      int *hit, jwt_error_t *err)
+                      const jwt_shared_cache_t *shared, int *hit,
+                      jwt_error_t *err)
 {
     cache_t *c = entries ? cache_get(entries) : NULL;
     cache_entry_t *e = NULL;
+    unsigned char key[32];
     jwt_t *jwt;
+    int rc;
 
-    *hit = 0;
-    if (c && len <= JWT_CACHE_MAX_TOKEN) {
+    *hit = JWT_CACHE_MISS;
+    if (len > JWT_CACHE_MAX_TOKEN) {
+        return jwt_verify(out, p, token, len, pol, now, err);
+    }
+    if (c) {
         e = &c->e[slot_of(c, token, len, pol)];
         if (e->token && e->len == len && same_policy(&e->policy, pol)
             && e->generation == generation && !memcmp(e->token, token, len)) {
@@ -112,7 +292,32 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, const char *token,
             jwt->header = NULL;
             jwt->claims = jwt_json_pool(p, json_incref(e->claims));
             *out = jwt;
-            *hit = 1;
+            *hit = JWT_CACHE_THREAD;
+            jwt_set_err(err, JWT_OK, NULL);
+            return 1;
+        }
+    }
+    if (shared && shared->secret_len >= 32) {
+        unsigned char fp[32];
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+        jwt_policy_fingerprint(fp, pol);
+        if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)
+            || !EVP_DigestUpdate(md, fp, sizeof(fp))
+            || !EVP_DigestUpdate(md, token, len)
+            || !EVP_DigestFinal_ex(md, key, NULL)) {
+            shared = NULL;
+        }
+        EVP_MD_CTX_free(md);
+        if (shared && (rc = shared_lookup(out, p, shared, key, pol, now,
+                                          err)) != 0) {
+            if (rc < 0) {
+                return 0;
+            }
+            if (e) {
+                thread_store(e, token, len, pol, generation, *out);
+            }
+            *hit = JWT_CACHE_SHARED;
             jwt_set_err(err, JWT_OK, NULL);
             return 1;
         }
@@ -121,19 +326,10 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, const char *token,
         return 0;
     }
     if (e) {
-        entry_clear(e);
-        e->token = malloc(len);
-        e->kid = (*out)->kid ? strdup((*out)->kid) : NULL;
-        if (!e->token || ((*out)->kid && !e->kid)) {
-            entry_clear(e);
-            return 1;
-        }
-        memcpy(e->token, token, len);
-        e->len = len;
-        e->policy = *pol;
-        e->generation = generation;
-        e->alg = (*out)->alg;
-        e->claims = json_incref((*out)->claims);
+        thread_store(e, token, len, pol, generation, *out);
+    }
+    if (shared && shared->secret_len >= 32) {
+        shared_store(shared, key, *out);
     }
     return 1;
 }

@@ -189,17 +189,53 @@ int jwt_verify(jwt_t **out, apr_pool_t *p, const char *token, size_t len,
 /* Tokens longer than this are never cached. */
 #define JWT_CACHE_MAX_TOKEN 8192
 
+/* A second cache tier shared between processes or machines (httpd's
+ * socache providers, in the module).  The core only hands it opaque
+ * entries: a 32-byte key (SHA-256 of the policy's fingerprint and the
+ * token) and a value that carries the claims under an HMAC with 'secret',
+ * so that whoever can write to the store still cannot vouch for a token:
+ * an entry whose MAC does not verify is ignored. */
+typedef struct {
+    /* copy at most *vlen bytes of the entry for key into val, set *vlen;
+     * 1 when found */
+    int (*lookup)(void *ctx, const unsigned char *key, unsigned char *val,
+                  unsigned int *vlen);
+    /* keep val for key until 'expiry' (seconds since the epoch) */
+    void (*store)(void *ctx, const unsigned char *key, apr_int64_t expiry,
+                  const unsigned char *val, unsigned int vlen);
+    void *ctx;
+    const unsigned char *secret;        /* at least 32 bytes */
+    size_t secret_len;
+} jwt_shared_cache_t;
+
+/* Largest shared entry (claims JSON included). */
+#define JWT_SHARED_MAX_ENTRY 8192
+
+/* How jwt_verify_cached answered. */
+#define JWT_CACHE_MISS   0              /* verified in full */
+#define JWT_CACHE_THREAD 1              /* this thread's cache */
+#define JWT_CACHE_SHARED 2              /* the shared tier */
+
 /* jwt_verify through this thread's validated-token cache of 'entries'
- * slots (0: no cache).  A hit needs the same token bytes, the same policy
- * (its configuration-time objects, algorithms and leeway) and the same
- * generation (bump it when the configuration is reloaded in-process); it
- * skips the signature and JSON work but re-runs every claim check at
- * 'now'.  *hit tells which way it went.  The returned jwt has no header
- * on a hit.  Returns as jwt_verify. */
+ * slots (0: none), then the shared tier (NULL: none).  A thread-cache hit
+ * needs the same token bytes, the same policy (its configuration-time
+ * objects, algorithms and leeway) and the same generation (bump it when
+ * the configuration is reloaded in-process); a shared hit needs the same
+ * token and a policy with the same fingerprint (keys, algorithms, iss,
+ * aud, typ, leeway) and an entry whose MAC verifies.  Hits skip the
+ * signature check, never the claim checks, which run again at 'now'.
+ * *hit is one of JWT_CACHE_*.  The returned jwt has no header on a hit.
+ * Returns as jwt_verify. */
 int jwt_verify_cached(jwt_t **out, apr_pool_t *p, const char *token,
                       size_t len, const jwt_policy_t *policy,
                       apr_int64_t now, size_t entries,
-                      apr_uint64_t generation, int *hit, jwt_error_t *err);
+                      apr_uint64_t generation,
+                      const jwt_shared_cache_t *shared, int *hit,
+                      jwt_error_t *err);
+
+/* The policy's fingerprint: SHA-256 over its algorithms, leeway, iss,
+ * audiences, typ and its keys' fingerprints, in order. */
+void jwt_policy_fingerprint(unsigned char out[32], const jwt_policy_t *pol);
 
 /* Sign the claims object with key under alg.  The header carries alg,
  * typ "JWT" and the key's kid when it has one.  Returns 1 and the

@@ -32,6 +32,10 @@ struct jwt_key {
      * works on a duplicate, so these are only read while serving */
     EVP_MAC_CTX *mac[JWT_ALG_COUNT];
     EVP_PKEY *pkey;             /* RSA, EC, OKP */
+    /* a stable name for the key that gives nothing of it away, the same
+     * in every process and on every machine: SHA-256 of the thumbprint,
+     * or for an HMAC key an HMAC of a fixed label */
+    unsigned char fp[32];
 };
 
 void jwt_set_err(jwt_error_t *err, jwt_errcode_e code, const char *reason);

@@ -132,6 +132,20 @@ int jwt_key_hmac_create(jwt_key_t **out, apr_pool_t *p,
         }
         key->algs |= JWT_ALG_BIT(i);
     }
+    {
+        static const char label[] = "mod_jwtauth shared-cache key id";
+        EVP_MAC_CTX *c = EVP_MAC_CTX_dup(key->mac[JWT_ALG_HS256]);
+        size_t fplen = 0;
+
+        if (!c || !EVP_MAC_update(c, (const unsigned char *)label,
+                                  sizeof(label) - 1)
+            || !EVP_MAC_final(c, key->fp, &fplen, sizeof(key->fp))) {
+            EVP_MAC_CTX_free(c);
+            jwt_set_err(err, JWT_ERR_INTERNAL, "cannot name the HMAC key");
+            goto cleanup;
+        }
+        EVP_MAC_CTX_free(c);
+    }
     *out = key;
     ok = 1;
 
@@ -229,6 +243,8 @@ static int describe_key(jwt_key_t *key, apr_pool_t *p, jwt_error_t *err)
     }
     free(text);
     key->thumbprint = jwt_b64url_encode(p, md, mdlen);
+    EVP_Digest(key->thumbprint, strlen(key->thumbprint), key->fp, NULL,
+               EVP_sha256(), NULL);
     for (i = 1; i < JWT_ALG_COUNT; i++) {
         if (key->algs & JWT_ALG_BIT(i)) {
             only = (jwt_alg_e)i;

@@ -832,7 +832,7 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
     else if (!jwt_verify_cached(&res->jwt, r->pool, token, strlen(token),
                                 &conf->policy, apr_time_sec(apr_time_now()),
                                 conf->cache == 0 ? 0 : cache_entries,
-                                cache_generation, &hit, &err)) {
+                                cache_generation, NULL, &hit, &err)) {
         res->result = RESULT_INVALID;
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "JWTAuth: token refused: %s", err.reason);

@@ -543,38 +543,170 @@ static void test_cache(void)
     APR_ARRAY_PUSH(keys, jwt_key_t *) = key;
     APR_ARRAY_PUSH(keys2, jwt_key_t *) = other;
     pol.keys = keys;
-    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 1,
+    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 1, NULL,
                          &hit, &err) && !hit, "cache: first use verifies");
-    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 1,
+    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 1, NULL,
                          &hit, &err) && hit
        && !strcmp(json_string_value(json_object_get(jwt->claims, "sub")),
                   "x"), "cache: second use is a hit with the claims");
     ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW + 10, 64,
-                          1, &hit, &err) && err.code == JWT_ERR_EXPIRED,
+                          1, NULL, &hit, &err) && err.code == JWT_ERR_EXPIRED,
        "cache: a cached token still expires");
-    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 1,
+    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 1, NULL,
                          &hit, &err) && !hit,
        "cache: the expired entry was dropped (verified afresh)");
     pol2 = pol;
     pol2.keys = keys2;
-    ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol2, NOW, 64, 1,
+    ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol2, NOW, 64, 1, NULL,
                           &hit, &err) && !hit && err.code == JWT_ERR_SIGNATURE,
        "cache: another key set never takes the cached result");
     pol2 = pol;
     pol2.issuer = "someone";
-    ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol2, NOW, 64, 1,
+    ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol2, NOW, 64, 1, NULL,
                           &hit, &err) && err.code == JWT_ERR_MISSING,
        "cache: another iss rule never takes the cached result");
-    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 2,
+    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 2, NULL,
                          &hit, &err) && !hit,
        "cache: a new generation misses");
     bad[strlen(bad) - 2] = bad[strlen(bad) - 2] == 'A' ? 'B' : 'A';
-    ok(!jwt_verify_cached(&jwt, pool, bad, strlen(bad), &pol, NOW, 64, 2,
+    ok(!jwt_verify_cached(&jwt, pool, bad, strlen(bad), &pol, NOW, 64, 2, NULL,
                           &hit, &err) && !hit,
        "cache: a changed signature misses and fails");
-    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 0, 2,
+    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 0, 2, NULL,
                          &hit, &err) && !hit,
        "cache: 0 entries never hits");
+}
+
+/* A stand-in for a socache provider: a handful of slots in memory. */
+typedef struct {
+    unsigned char key[32];
+    unsigned char val[JWT_SHARED_MAX_ENTRY];
+    unsigned int len;
+    int used;
+} fake_slot_t;
+static fake_slot_t fake[8];
+static int fake_stores;
+static int fake_any;            /* answer every key with the first entry */
+
+static int fake_lookup(void *ctx, const unsigned char *key,
+                       unsigned char *val, unsigned int *vlen)
+{
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        if (fake[i].used && (fake_any || !memcmp(fake[i].key, key, 32))
+            && fake[i].len <= *vlen) {
+            memcpy(val, fake[i].val, fake[i].len);
+            *vlen = fake[i].len;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void fake_store(void *ctx, const unsigned char *key,
+                       apr_int64_t expiry, const unsigned char *val,
+                       unsigned int vlen)
+{
+    fake_slot_t *f = &fake[fake_stores++ % 8];
+
+    memcpy(f->key, key, 32);
+    memcpy(f->val, val, vlen);
+    f->len = vlen;
+    f->used = 1;
+}
+
+/* The shared tier: a second process finds what the first verified; an
+ * entry that does not carry our MAC, or belongs to other keys, is not
+ * believed; claims are still checked at every hit. */
+static void test_shared(void)
+{
+    static const unsigned char secret[32] = "shared-cache secret, 32 bytes!!";
+    static const unsigned char other[32] = "another secret... also 32 bytes";
+    jwt_shared_cache_t sh = { fake_lookup, fake_store, NULL, secret, 32 };
+    jwt_shared_cache_t sh2 = { fake_lookup, fake_store, NULL, other, 32 };
+    jwt_key_t *key = make_key(key64, 64, NULL);
+    apr_array_header_t *keys = apr_array_make(pool, 1, sizeof(jwt_key_t *));
+    apr_array_header_t *keys2 = apr_array_make(pool, 1, sizeof(jwt_key_t *));
+    jwt_policy_t pol = { JWT_ALG_BIT(JWT_ALG_HS256), NULL, NULL, NULL, 0,
+                         NULL };
+    jwt_policy_t pol2;
+    const char *tok = token("{\"alg\":\"HS256\"}", apr_psprintf(pool,
+        "{\"sub\":\"y\",\"exp\":%" APR_INT64_T_FMT "}", NOW + 10));
+    const char *forged = token_raw(b64("{\"alg\":\"HS256\"}"), b64(
+        apr_psprintf(pool, "{\"sub\":\"admin\",\"exp\":%" APR_INT64_T_FMT
+                     "}", NOW + 10)), "SHA256",
+        (const unsigned char *)"not the key, but 32 bytes long!!", 32);
+    unsigned char fp1[32], fp2[32];
+    jwt_t *jwt;
+    jwt_error_t err;
+    int hit, i;
+
+    APR_ARRAY_PUSH(keys, jwt_key_t *) = key;
+    pol.keys = keys;
+    /* the same key loaded twice (two processes) names itself the same */
+    APR_ARRAY_PUSH(keys2, jwt_key_t *) = make_key(key64, 64, NULL);
+    pol2 = pol;
+    pol2.keys = keys2;
+    jwt_policy_fingerprint(fp1, &pol);
+    jwt_policy_fingerprint(fp2, &pol2);
+    ok(!memcmp(fp1, fp2, 32), "shared: equal policies, equal fingerprints");
+    pol2.issuer = "x";
+    jwt_policy_fingerprint(fp2, &pol2);
+    ok(memcmp(fp1, fp2, 32) != 0, "shared: iss changes the fingerprint");
+
+    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 0, 1, &sh,
+                         &hit, &err) && hit == JWT_CACHE_MISS
+       && fake_stores == 1, "shared: first use verifies and stores");
+    pol2 = pol;
+    pol2.keys = keys2;
+    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol2, NOW, 0, 1, &sh,
+                         &hit, &err) && hit == JWT_CACHE_SHARED
+       && !strcmp(json_string_value(json_object_get(jwt->claims, "sub")),
+                  "y"), "shared: another process finds it, with the claims");
+    ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol2, NOW + 10, 0,
+                          1, &sh, &hit, &err) && err.code == JWT_ERR_EXPIRED,
+       "shared: a shared hit still expires");
+    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 0, 1, &sh2,
+                         &hit, &err) && hit == JWT_CACHE_MISS,
+       "shared: an entry under another secret is not believed");
+    /* an attacker who can write to the store plants an entry for a forged
+     * token, with a MAC under a secret of their own */
+    fake_stores = 0;
+    memset(fake, 0, sizeof(fake));
+    ok(!jwt_verify_cached(&jwt, pool, forged, strlen(forged), &pol, NOW, 0, 1,
+                          &sh2, &hit, &err) && fake_stores == 0,
+       "shared: a forged token fails and is not stored");
+    /* a store that answers every key with an honest entry (of another
+     * token): the MAC covers the key, so it does not verify there */
+    jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 0, 1, &sh,
+                      &hit, &err);
+    fake_any = 1;
+    ok(!jwt_verify_cached(&jwt, pool, forged, strlen(forged), &pol, NOW, 0, 1,
+                          &sh, &hit, &err) && hit == JWT_CACHE_MISS
+       && err.code == JWT_ERR_SIGNATURE,
+       "shared: an honest entry offered for another token is refused");
+    fake_any = 0;
+    /* one changed byte in a stored entry: not believed */
+    memset(fake, 0, sizeof(fake));
+    jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 0, 1, &sh,
+                      &hit, &err);
+    for (i = 0; i < 8; i++) {
+        if (fake[i].used) {
+            fake[i].val[fake[i].len - 3] ^= 1;
+        }
+    }
+    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 0, 1, &sh,
+                         &hit, &err) && hit == JWT_CACHE_MISS,
+       "shared: a tampered entry is a miss, the token verified afresh");
+    pol2 = pol;
+    pol2.keys = apr_array_make(pool, 1, sizeof(jwt_key_t *));
+    APR_ARRAY_PUSH((apr_array_header_t *)pol2.keys, jwt_key_t *) = make_key(
+        (const unsigned char *)"a third key, thirty-two bytes....", 33,
+        NULL);
+    ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol2, NOW, 0, 1,
+                          &sh, &hit, &err) && hit == JWT_CACHE_MISS,
+       "shared: a scope with other keys never takes the entry");
 }
 
 static void test_claim_text(void)
@@ -603,6 +735,7 @@ int main(void)
     test_kid();
     test_sign();
     test_cache();
+    test_shared();
     test_claim_text();
     apr_pool_destroy(pool);
     apr_terminate();
