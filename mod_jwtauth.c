@@ -24,6 +24,9 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "mod_auth.h"
+#include "ap_socache.h"
+#include "util_mutex.h"
+#include "apr_global_mutex.h"
 
 #include <openssl/crypto.h>
 
@@ -50,6 +53,17 @@ static size_t cache_entries = DEFAULT_CACHE_ENTRIES;
 /* bumped by every configuration load, so that a reload inside one
  * process (httpd -X) can never match an entry of the old configuration */
 static apr_uint64_t cache_generation;
+
+/* JWTAuthSharedCache: the socache tier shared by every process (shmcb)
+ * or machine (memcache, redis), and what authenticates its entries */
+#define SHARED_MUTEX "jwtauth-shared-cache"
+static const ap_socache_provider_t *shared_provider;
+static ap_socache_instance_t *shared_instance;
+static const char *shared_spec;
+static apr_global_mutex_t *shared_mutex;
+static unsigned char shared_secret[64];
+static apr_size_t shared_secret_len;
+static const char *shared_secret_path;
 
 #define MSG_MISSING "{\"message\": \"Token is missing!\"}"
 #define MSG_INVALID "{\"message\": \"Token is invalid!\"}"
@@ -463,6 +477,65 @@ static const char *set_signing_key_file(cmd_parms *cmd, void *dconf,
     return msg;
 }
 
+/* JWTAuthSharedCache provider[:args] */
+static const char *set_shared_cache(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *sep = ap_strchr_c(arg, ':');
+    const char *name = sep ? apr_pstrmemdup(cmd->pool, arg, sep - arg) : arg;
+
+    if (err) {
+        return err;
+    }
+    shared_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                                         AP_SOCACHE_PROVIDER_VERSION);
+    if (!shared_provider) {
+        return apr_psprintf(cmd->pool, "%s: unknown socache provider '%s' "
+                            "(is mod_socache_%s loaded?)", cmd->cmd->name,
+                            name, name);
+    }
+    err = shared_provider->create(&shared_instance, sep ? sep + 1 : NULL,
+                                  cmd->temp_pool, cmd->pool);
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    }
+    shared_spec = arg;
+    return NULL;
+}
+
+/* JWTAuthSharedCacheSecretFile path: the MAC key of shared entries */
+static const char *set_shared_secret(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *path;
+    unsigned char *buf;
+    apr_size_t len = 0;
+    int open;
+
+    if (err || (err = read_key_file(cmd, arg, &path, &buf, &len, &open))) {
+        return err;
+    }
+    if (len > 0 && buf[len - 1] == '\n') {
+        len--;
+    }
+    if (len < 32 || len > sizeof(shared_secret)) {
+        OPENSSL_cleanse(buf, len);
+        return apr_psprintf(cmd->pool, "%s: %s holds %" APR_SIZE_T_FMT
+                            " bytes; 32 to 64 are needed", cmd->cmd->name,
+                            path, len);
+    }
+    if (open) {
+        warn_readable(cmd, path);
+    }
+    memcpy(shared_secret, buf, len);
+    shared_secret_len = len;
+    shared_secret_path = path;
+    OPENSSL_cleanse(buf, len);
+    return NULL;
+}
+
 static const char *set_algorithms(cmd_parms *cmd, void *dconf, int argc,
                                   char *const argv[])
 {
@@ -633,6 +706,10 @@ static const command_rec jwtauth_cmds[] = {
                  "Off to verify every presentation of a token afresh"),
     AP_INIT_TAKE1("JWTAuthCacheEntries", set_cache_entries, NULL, RSRC_CONF,
                   "validated-token cache slots per thread (0: none)"),
+    AP_INIT_TAKE1("JWTAuthSharedCache", set_shared_cache, NULL, RSRC_CONF,
+                  "socache provider[:args] shared by processes or machines"),
+    AP_INIT_TAKE1("JWTAuthSharedCacheSecretFile", set_shared_secret, NULL,
+                  RSRC_CONF, "MAC key of shared cache entries (32-64 bytes)"),
     AP_INIT_TAKE1("JWTAuthTokenLifetime", set_lifetime, NULL,
                   RSRC_CONF | ACCESS_CONF, "lifetime of issued tokens"),
     AP_INIT_TAKE23("JWTAuthLoginClaim", set_login_claim, NULL, ACCESS_CONF,
@@ -815,10 +892,15 @@ static const char *user_from_claims(request_rec *r, const json_t *claims,
     return NULL;
 }
 
+/* The shared tier's callbacks for this request, or NULL without one. */
+static const jwt_shared_cache_t *shared_tier(request_rec *r,
+                                             jwt_shared_cache_t *sh);
+
 static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
 {
     jwtauth_result *res = apr_pcalloc(r->pool, sizeof(*res));
     const char *token = find_token(r, conf);
+    jwt_shared_cache_t shared;
     jwt_error_t err;
     int hit = 0;
 
@@ -832,7 +914,10 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
     else if (!jwt_verify_cached(&res->jwt, r->pool, token, strlen(token),
                                 &conf->policy, apr_time_sec(apr_time_now()),
                                 conf->cache == 0 ? 0 : cache_entries,
-                                cache_generation, NULL, &hit, &err)) {
+                                cache_generation,
+                                conf->cache == 0 ? NULL : shared_tier(r,
+                                                                      &shared),
+                                &hit, &err)) {
         res->result = RESULT_INVALID;
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "JWTAuth: token refused: %s", err.reason);
@@ -850,7 +935,8 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "JWTAuth: token accepted (alg %s, user %s%s)",
                       jwt_alg_name(res->jwt->alg), res->user,
-                      hit ? ", cached" : "");
+                      hit == JWT_CACHE_THREAD ? ", cached"
+                      : hit == JWT_CACHE_SHARED ? ", shared cache" : "");
     }
     ap_set_module_config(r->request_config, &jwtauth_module, res);
     return res;
@@ -1363,6 +1449,125 @@ static int jwtauth_login_handler(request_rec *r)
 }
 
 /* ---------------------------------------------------------------- */
+/* the shared cache tier                                            */
+
+static int shared_lookup(void *ctx, const unsigned char *key,
+                         unsigned char *val, unsigned int *vlen)
+{
+    request_rec *r = ctx;
+    apr_status_t rv;
+
+    if (shared_mutex && apr_global_mutex_lock(shared_mutex) != APR_SUCCESS) {
+        return 0;
+    }
+    rv = shared_provider->retrieve(shared_instance, r->server, key, 32, val,
+                                   vlen, r->pool);
+    if (shared_mutex) {
+        apr_global_mutex_unlock(shared_mutex);
+    }
+    return rv == APR_SUCCESS;
+}
+
+static void shared_store(void *ctx, const unsigned char *key,
+                         apr_int64_t expiry, const unsigned char *val,
+                         unsigned int vlen)
+{
+    request_rec *r = ctx;
+
+    if (shared_mutex && apr_global_mutex_lock(shared_mutex) != APR_SUCCESS) {
+        return;
+    }
+    shared_provider->store(shared_instance, r->server, key, 32,
+                           apr_time_from_sec(expiry), (unsigned char *)val,
+                           vlen, r->pool);
+    if (shared_mutex) {
+        apr_global_mutex_unlock(shared_mutex);
+    }
+}
+
+static const jwt_shared_cache_t *shared_tier(request_rec *r,
+                                             jwt_shared_cache_t *sh)
+{
+    if (!shared_provider || !shared_instance || !shared_secret_len) {
+        return NULL;
+    }
+    sh->lookup = shared_lookup;
+    sh->store = shared_store;
+    sh->ctx = r;
+    sh->secret = shared_secret;
+    sh->secret_len = shared_secret_len;
+    return sh;
+}
+
+static int jwtauth_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp)
+{
+    shared_provider = NULL;
+    shared_instance = NULL;
+    shared_spec = NULL;
+    shared_mutex = NULL;
+    shared_secret_len = 0;
+    shared_secret_path = NULL;
+    return ap_mutex_register(pconf, SHARED_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+static apr_status_t shared_destroy(void *data)
+{
+    if (shared_provider && shared_instance) {
+        shared_provider->destroy(shared_instance, (server_rec *)data);
+    }
+    shared_instance = NULL;
+    return APR_SUCCESS;
+}
+
+/* Open the shared tier in the parent: its mutex when the provider needs
+ * one, and a fresh random secret unless a file gave one. */
+static int jwtauth_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp, server_rec *s)
+{
+    static const struct ap_socache_hints hints = { 32, 600,
+                                                   apr_time_from_sec(60) };
+    apr_status_t rv;
+
+    if (!shared_provider || !shared_instance) {
+        return OK;
+    }
+    if (!shared_secret_len) {
+        if ((rv = apr_generate_random_bytes(shared_secret, 32))) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "JWTAuthSharedCache: "
+                         "no random secret");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        shared_secret_len = 32;
+    }
+    if (shared_provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&shared_mutex, NULL, SHARED_MUTEX, NULL,
+                                    s, pconf, 0);
+        if (rv != APR_SUCCESS) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    rv = shared_provider->init(shared_instance, "jwtauth", &hints, s, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "JWTAuthSharedCache %s: "
+                     "cannot initialise the cache", shared_spec);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(pconf, s, shared_destroy,
+                              apr_pool_cleanup_null);
+    return OK;
+}
+
+static void jwtauth_child_init(apr_pool_t *p, server_rec *s)
+{
+    if (shared_mutex) {
+        apr_global_mutex_child_init(&shared_mutex,
+                                    apr_global_mutex_lockfile(shared_mutex),
+                                    p);
+    }
+}
+
+/* ---------------------------------------------------------------- */
 /* the published key set                                            */
 
 /* SetHandler jwtauth-jwks: the public keys of the scope (the signing
@@ -1404,7 +1609,10 @@ static int jwtauth_jwks_handler(request_rec *r)
 
 static void register_hooks(apr_pool_t *p)
 {
+    ap_hook_pre_config(jwtauth_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(jwtauth_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(jwtauth_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(jwtauth_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* first, so that a missing or invalid token ends the request before
      * mod_authz_core (APR_HOOK_LAST) looks at the Require rules */
     ap_hook_check_access_ex(jwtauth_check_access, NULL, NULL, APR_HOOK_FIRST,

@@ -105,6 +105,13 @@ my @rows = (
      (map { "JWTAuthKeyFile $fx/$_" } qw(rsa.pub rsa.crt ec256.pub ec384.pub
       ec521.pub k256.pub ed.pub rotate.jwks)),
      "JWTAuthSigningKeyFile $fx/ed.key"), 0, qr/Syntax OK/],
+    ['unknown shared cache provider', 'JWTAuthSharedCache nosuch', 1,
+     qr/JWTAuthSharedCache: unknown socache provider 'nosuch'/],
+    ['shared cache secret too short',
+     "JWTAuthSharedCacheSecretFile $s31", 1,
+     qr{JWTAuthSharedCacheSecretFile: \Q$s31\E holds 31 bytes; 32 to 64}],
+    ['shared cache in a Location', "<Location /s>\nJWTAuthSharedCache shmcb"
+     . "\n</Location>", 1, qr/JWTAuthSharedCache not allowed in <Location>/],
     ['Require jwt-claim without a value', "<Location /r>\n"
      . "Require jwt-claim admin\n</Location>", 1,
      qr/Require jwt-claim needs a claim name and at least one value/],

@@ -15,7 +15,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 11, need_module('mod_jwtauth.c', 'mod_include.c');
+plan tests => 14, need_module('mod_jwtauth.c', 'mod_include.c',
+                              'mod_socache_shmcb.c');
 
 my $rsa = Crypt::PK::RSA->new(fixture('rsa.key'));
 sub rs { encode_jwt(payload => { sub => 'daehan', @_ }, alg => 'RS256',
@@ -75,3 +76,16 @@ my $res = GET('/typ-parent/page.shtml', 'x-access-token' => $jwt_typ);
 ok($res->code == 200, 'parent page with a typ JWT token: 200');
 ok($res->content !~ /strict part/ && $res->content =~ /error occurred/,
    'its include from the typ at+jwt scope is refused, not reused');
+
+# the shared tier (JWTAuthSharedCache shmcb): a token is verified once for
+# the whole server; every other thread and process finds it in shmcb
+my $fresh = rs(exp => time + 300, jti => 'shared-tier');
+t_start_error_log_watch();
+my @sc = map { GET('/cache-rs/', 'x-access-token' => $fresh)->code } 1 .. 40;
+@log = grep { /token accepted \(alg RS256/ } t_finish_error_log_watch();
+my $full = grep { /user daehan\)/ } @log;
+my $shared = grep { /shared cache\)/ } @log;
+ok(!(grep { $_ != 200 } @sc), 'shared tier: 40 presentations, 200');
+ok($full == 1, "shared tier: verified once in full ($full)");
+ok($shared >= 1, "shared tier: $shared answers from shmcb, the rest "
+   . 'from the threads\' own caches');
