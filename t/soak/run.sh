@@ -38,8 +38,13 @@ wrk_field() {  # requests, non2xx, sockerr from a wrk report
     echo "${req:-0} ${non:-0} ${sock:-0}"
 }
 
-# warm-up, then the baseline memory
-wrk -t2 -c16 -d2s -H "x-access-token: $tok" "$url/hs256/file.html" >/dev/null
+# warm-up on every worker thread (each keeps its own token cache), and
+# the login path once, then the baseline memory
+wrk -t2 -c64 -d3s -H "x-access-token: $tok" "$url/hs256/file.html" >/dev/null
+for i in 1 2 3 4 5; do
+    curl -s -o /dev/null -H "Authorization: Basic ZGFlaGFuOjEyMzQ=" "$url/login"
+done
+sleep 1
 rss0=$(rss)
 
 # phase 1: load plus a mixing client
