@@ -27,7 +27,7 @@ while (<$fh>) {
 }
 close $fh;
 
-plan tests => 2 * @rows + 7, need_module('mod_jwtauth.c');
+plan tests => 2 * @rows + 8, need_module('mod_jwtauth.c');
 
 # the listener jku/x5u/kid URLs point at: it must never see a connection
 my $trap = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
@@ -140,3 +140,11 @@ ok(!(grep { index($log, $_) >= 0 || index($access, $_) >= 0 } @sigs),
 my ($body) = $pub{rsa}{pem} =~ /KEY-----\s*(\S{40})/;
 ok(index($log, $body) < 0 && $log !~ /PRIVATE KEY/,
    'no key material in the error log');
+
+# the secret is read by the root parent before the children drop to
+# nobody: a 0600 root-owned key file works
+my @st = stat fixture('secret');
+ok(($st[2] & 0777) == 0600 && ($> != 0 || $st[4] == 0)
+   && GET('/protected/hello.html', 'x-access-token' => token())->code == 200,
+   sprintf('key file mode %o, owner uid %d: tokens under it accepted',
+           $st[2] & 0777, $st[4]));
