@@ -360,6 +360,21 @@ static void warn_readable(cmd_parms *cmd, const char *path)
                  "readable by root only (chmod 600)", cmd->cmd->name, path);
 }
 
+/* read_key_file for a file that holds a secret: warn when every user of
+ * the machine can read it. */
+static const char *read_secret_file(cmd_parms *cmd, const char *arg,
+                                    const char **path, unsigned char **buf,
+                                    apr_size_t *len)
+{
+    int open;
+    const char *msg = read_key_file(cmd, arg, path, buf, len, &open);
+
+    if (!msg && open) {
+        warn_readable(cmd, *path);
+    }
+    return msg;
+}
+
 /* Append keys to the scope's verification keys. */
 static void add_keys(cmd_parms *cmd, jwtauth_dir_conf *conf,
                      const apr_array_header_t *keys, const char *path)
@@ -381,13 +396,9 @@ static const char *set_secret_file(cmd_parms *cmd, void *dconf,
     apr_size_t len = 0, size;
     jwt_key_t *key;
     jwt_error_t err;
-    int open;
 
-    if ((msg = read_key_file(cmd, arg, &path, &buf, &len, &open))) {
+    if ((msg = read_secret_file(cmd, arg, &path, &buf, &len))) {
         return msg;
-    }
-    if (open) {
-        warn_readable(cmd, path);
     }
     size = len;
     /* one trailing newline is the editor's, not the key's */
@@ -452,13 +463,9 @@ static const char *set_signing_key_file(cmd_parms *cmd, void *dconf,
     unsigned char *buf;
     apr_size_t len = 0;
     jwt_error_t err;
-    int open;
 
-    if ((msg = read_key_file(cmd, arg, &path, &buf, &len, &open))) {
+    if ((msg = read_secret_file(cmd, arg, &path, &buf, &len))) {
         return msg;
-    }
-    if (open) {
-        warn_readable(cmd, path);
     }
     if (!jwt_keys_load(keys, cmd->pool, (const char *)buf, len, kid, 1,
                        &err)) {
@@ -512,9 +519,8 @@ static const char *set_shared_secret(cmd_parms *cmd, void *dconf,
     const char *path;
     unsigned char *buf;
     apr_size_t len = 0;
-    int open;
 
-    if (err || (err = read_key_file(cmd, arg, &path, &buf, &len, &open))) {
+    if (err || (err = read_secret_file(cmd, arg, &path, &buf, &len))) {
         return err;
     }
     if (len > 0 && buf[len - 1] == '\n') {
@@ -525,9 +531,6 @@ static const char *set_shared_secret(cmd_parms *cmd, void *dconf,
         return apr_psprintf(cmd->pool, "%s: %s holds %" APR_SIZE_T_FMT
                             " bytes; 32 to 64 are needed", cmd->cmd->name,
                             path, len);
-    }
-    if (open) {
-        warn_readable(cmd, path);
     }
     memcpy(shared_secret, buf, len);
     shared_secret_len = len;
