@@ -3,8 +3,12 @@
  *
  * One small direct-mapped table per thread (no lock, no sharing), keyed
  * by the exact token bytes together with the policy it was accepted under
- * (compared member by member) and a configuration generation.  A hit skips the signature check and the
- * JSON parsing, never the claim checks: exp, nbf, iat, iss and aud are
+ * (compared member by member) and a configuration generation; behind it,
+ * optionally, a tier shared by processes or machines through callbacks
+ * (httpd's socache in the module), whose entries are keyed by the
+ * policy's fingerprint and the token and authenticated with an HMAC.
+ * A hit skips the signature check (and, from the thread's table, all
+ * JSON parsing), never the claim checks: exp, nbf, iat, iss and aud are
  * checked again against the current time on every hit, so a cached token
  * never outlives its validity, and a token accepted under one policy is
  * never accepted from the cache under another.
