@@ -238,7 +238,7 @@ static const jwt_key_t *conf_signer(const jwtauth_dir_conf *conf,
 /* directive handlers                                               */
 
 /* a whole number in [min, max], or an error naming the directive */
-static const char *parse_seconds(cmd_parms *cmd, const char *arg,
+static const char *parse_whole(cmd_parms *cmd, const char *arg,
                                  apr_int64_t min, apr_int64_t max,
                                  apr_int64_t *out)
 {
@@ -258,7 +258,7 @@ static const char *parse_seconds(cmd_parms *cmd, const char *arg,
 
 static const char *set_leeway(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    return parse_seconds(cmd, arg, 0, MAX_LEEWAY,
+    return parse_whole(cmd, arg, 0, MAX_LEEWAY,
                          &((jwtauth_dir_conf *)dconf)->leeway);
 }
 
@@ -271,7 +271,7 @@ static const char *set_cache_entries(cmd_parms *cmd, void *dconf,
     if (err) {
         return err;
     }
-    if (!(err = parse_seconds(cmd, arg, 0, MAX_CACHE_ENTRIES, &n))) {
+    if (!(err = parse_whole(cmd, arg, 0, MAX_CACHE_ENTRIES, &n))) {
         cache_entries = (size_t)n;
     }
     return err;
@@ -279,7 +279,7 @@ static const char *set_cache_entries(cmd_parms *cmd, void *dconf,
 
 static const char *set_lifetime(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    return parse_seconds(cmd, arg, 1, MAX_LIFETIME,
+    return parse_whole(cmd, arg, 1, MAX_LIFETIME,
                          &((jwtauth_dir_conf *)dconf)->lifetime);
 }
 
@@ -418,38 +418,52 @@ static const char *set_secret_file(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* Read a key file and load its keys (jwt_keys_load) into a new array;
+ * an error names the directive and the path.  *world_readable as for
+ * read_key_file.  The file's bytes are wiped once parsed. */
+static const char *load_key_file(cmd_parms *cmd, const char *arg,
+                                 const char *kid, int want_private,
+                                 apr_array_header_t **keys, const char **path,
+                                 int *world_readable)
+{
+    const char *msg;
+    unsigned char *buf;
+    apr_size_t len = 0;
+    jwt_error_t err;
+
+    if ((msg = read_key_file(cmd, arg, path, &buf, &len, world_readable))) {
+        return msg;
+    }
+    *keys = apr_array_make(cmd->pool, 2, sizeof(jwt_key_t *));
+    if (!jwt_keys_load(*keys, cmd->pool, (const char *)buf, len, kid,
+                       want_private, &err)) {
+        msg = apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, *path,
+                           err.reason);
+    }
+    OPENSSL_cleanse(buf, len);
+    return msg;
+}
+
 /* JWTAuthKeyFile path [kid]: PEM public key or certificate, JWK, JWKS */
 static const char *set_key_file(cmd_parms *cmd, void *dconf, const char *arg,
                                 const char *kid)
 {
-    apr_array_header_t *keys = apr_array_make(cmd->pool, 2,
-                                              sizeof(jwt_key_t *));
-    const char *path, *msg = NULL;
-    unsigned char *buf;
-    apr_size_t len = 0;
-    jwt_error_t err;
+    apr_array_header_t *keys;
+    const char *path, *msg;
     int open, i;
 
-    if ((msg = read_key_file(cmd, arg, &path, &buf, &len, &open))) {
+    if ((msg = load_key_file(cmd, arg, kid, 0, &keys, &path, &open))) {
         return msg;
     }
-    if (!jwt_keys_load(keys, cmd->pool, (const char *)buf, len, kid, 0,
-                       &err)) {
-        msg = apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, path,
-                           err.reason);
-    }
     /* a JWK Set may hold HMAC secrets */
-    for (i = 0; !msg && open && i < keys->nelts; i++) {
+    for (i = 0; open && i < keys->nelts; i++) {
         if (jwt_key_kty(APR_ARRAY_IDX(keys, i, jwt_key_t *)) == JWT_KTY_OCT) {
             warn_readable(cmd, path);
             break;
         }
     }
-    OPENSSL_cleanse(buf, len);
-    if (!msg) {
-        add_keys(cmd, dconf, keys, path);
-    }
-    return msg;
+    add_keys(cmd, dconf, keys, path);
+    return NULL;
 }
 
 /* JWTAuthSigningKeyFile path [kid]: the private key /login signs with */
@@ -457,31 +471,25 @@ static const char *set_signing_key_file(cmd_parms *cmd, void *dconf,
                                         const char *arg, const char *kid)
 {
     jwtauth_dir_conf *conf = dconf;
-    apr_array_header_t *keys = apr_array_make(cmd->pool, 1,
-                                              sizeof(jwt_key_t *));
-    const char *path, *msg = NULL;
-    unsigned char *buf;
-    apr_size_t len = 0;
-    jwt_error_t err;
+    apr_array_header_t *keys;
+    const char *path, *msg;
+    int open = 0;
 
-    if ((msg = read_secret_file(cmd, arg, &path, &buf, &len))) {
+    /* the warning stands whether or not the key parses */
+    msg = load_key_file(cmd, arg, kid, 1, &keys, &path, &open);
+    if (open) {
+        warn_readable(cmd, path);
+    }
+    if (msg) {
         return msg;
     }
-    if (!jwt_keys_load(keys, cmd->pool, (const char *)buf, len, kid, 1,
-                       &err)) {
-        msg = apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, path,
-                           err.reason);
+    if (keys->nelts != 1) {
+        return apr_psprintf(cmd->pool, "%s: %s holds %d keys; give the one "
+                            "that signs", cmd->cmd->name, path, keys->nelts);
     }
-    else if (keys->nelts != 1) {
-        msg = apr_psprintf(cmd->pool, "%s: %s holds %d keys; give the one "
-                           "that signs", cmd->cmd->name, path, keys->nelts);
-    }
-    OPENSSL_cleanse(buf, len);
-    if (!msg) {
-        conf->signing_key = APR_ARRAY_IDX(keys, 0, jwt_key_t *);
-        conf->signing_source = path;
-    }
-    return msg;
+    conf->signing_key = APR_ARRAY_IDX(keys, 0, jwt_key_t *);
+    conf->signing_source = path;
+    return NULL;
 }
 
 /* JWTAuthSharedCache provider[:args] */
