@@ -126,15 +126,16 @@ typedef struct {
 /* the policy the core checks tokens against, from a (merged) record */
 static void derive_policy(jwtauth_dir_conf *conf)
 {
-    unsigned have = 0;
     int i;
 
     /* unset: every algorithm the scope's keys can run (each key is bound
-     * to its own, so this never lets one key run another's) */
-    for (i = 0; conf->keys && i < conf->keys->nelts; i++) {
-        have |= jwt_key_algs(APR_ARRAY_IDX(conf->keys, i, jwt_key_t *));
+     * to its own, so this never lets one key run another's); merges run
+     * per request, so the keys are only walked when needed */
+    conf->policy.algs = conf->algs;
+    for (i = 0; !conf->algs && conf->keys && i < conf->keys->nelts; i++) {
+        conf->policy.algs |= jwt_key_algs(APR_ARRAY_IDX(conf->keys, i,
+                                                        jwt_key_t *));
     }
-    conf->policy.algs = conf->algs ? conf->algs : have;
     conf->policy.keys = conf->keys;
     conf->policy.typ = conf->typ;
     conf->policy.issuer = conf->issuer;
