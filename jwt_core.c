@@ -36,12 +36,16 @@ const jwt_alg_info_t jwt_algs[JWT_ALG_COUNT] = {
     [JWT_ALG_PS256] = { "PS256", JWT_KTY_RSA, "SHA256", 0, 1, NULL },
     [JWT_ALG_PS384] = { "PS384", JWT_KTY_RSA, "SHA384", 0, 1, NULL },
     [JWT_ALG_PS512] = { "PS512", JWT_KTY_RSA, "SHA512", 0, 1, NULL },
-    [JWT_ALG_ES256] = { "ES256", JWT_KTY_EC, "SHA256", 32, 0, "prime256v1" },
-    [JWT_ALG_ES384] = { "ES384", JWT_KTY_EC, "SHA384", 48, 0, "secp384r1" },
-    [JWT_ALG_ES512] = { "ES512", JWT_KTY_EC, "SHA512", 66, 0, "secp521r1" },
+    [JWT_ALG_ES256] = { "ES256", JWT_KTY_EC, "SHA256", 32, 0, "prime256v1",
+                        "P-256" },
+    [JWT_ALG_ES384] = { "ES384", JWT_KTY_EC, "SHA384", 48, 0, "secp384r1",
+                        "P-384" },
+    [JWT_ALG_ES512] = { "ES512", JWT_KTY_EC, "SHA512", 66, 0, "secp521r1",
+                        "P-521" },
     [JWT_ALG_ES256K] = { "ES256K", JWT_KTY_EC, "SHA256", 32, 0,
-                         "secp256k1" },
-    [JWT_ALG_EDDSA] = { "EdDSA", JWT_KTY_OKP, NULL, 64, 0, "ED25519" },
+                         "secp256k1", "secp256k1" },
+    [JWT_ALG_EDDSA] = { "EdDSA", JWT_KTY_OKP, NULL, 64, 0, "ED25519",
+                        "Ed25519" },
 };
 
 void jwt_set_err(jwt_error_t *err, jwt_errcode_e code, const char *reason)

@@ -17,6 +17,7 @@ typedef struct {
                                  * coordinate (R and S each), or 64 */
     int pss;                    /* RSASSA-PSS rather than PKCS#1 v1.5 */
     const char *group;          /* EC group / OKP curve for this alg */
+    const char *crv;            /* its JWK "crv" (RFC 7518 6.2.1.1) */
 } jwt_alg_info_t;
 
 extern const jwt_alg_info_t jwt_algs[JWT_ALG_COUNT];

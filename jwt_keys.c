@@ -201,16 +201,15 @@ static json_t *public_members(apr_pool_t *p, const jwt_key_t *key)
             && EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &b)
             && (s1 = bn_b64(p, a, (int)jwt_algs[i].size))
             && (s2 = bn_b64(p, b, (int)jwt_algs[i].size))) {
-            static const char *const crv[] = { "P-256", "P-384", "P-521",
-                                               "secp256k1" };
             jwk = json_pack("{s:s, s:s, s:s, s:s}",
-                            "crv", crv[i - JWT_ALG_ES256], "kty", "EC",
+                            "crv", jwt_algs[i].crv, "kty", "EC",
                             "x", s1, "y", s2);
         }
         break;
     case JWT_KTY_OKP:
         if (EVP_PKEY_get_raw_public_key(key->pkey, raw, &rawlen)) {
-            jwk = json_pack("{s:s, s:s, s:s}", "crv", "Ed25519", "kty", "OKP",
+            jwk = json_pack("{s:s, s:s, s:s}",
+                            "crv", jwt_algs[JWT_ALG_EDDSA].crv, "kty", "OKP",
                             "x", jwt_b64url_encode(p, raw, rawlen));
         }
         break;
@@ -464,10 +463,6 @@ cleanup:
 static EVP_PKEY *ec_from_jwk(const json_t *jwk, apr_pool_t *p,
                              int want_private, const char **why)
 {
-    static const struct { const char *crv; jwt_alg_e alg; } curves[] = {
-        { "P-256", JWT_ALG_ES256 }, { "P-384", JWT_ALG_ES384 },
-        { "P-521", JWT_ALG_ES512 }, { "secp256k1", JWT_ALG_ES256K },
-    };
     json_t *crv = json_object_get(jwk, "crv");
     OSSL_PARAM_BLD *bld = NULL;
     BIGNUM *d = NULL;
@@ -476,13 +471,13 @@ static EVP_PKEY *ec_from_jwk(const json_t *jwk, apr_pool_t *p,
     unsigned char *x, *y, *dd, *pub;
     size_t xl, yl, dl, size = 0;
     const char *group = NULL;
-    size_t i;
+    int i;
 
-    for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
+    for (i = JWT_ALG_ES256; i <= JWT_ALG_ES256K; i++) {
         if (json_is_string(crv)
-            && !strcmp(json_string_value(crv), curves[i].crv)) {
-            group = jwt_algs[curves[i].alg].group;
-            size = jwt_algs[curves[i].alg].size;
+            && !strcmp(json_string_value(crv), jwt_algs[i].crv)) {
+            group = jwt_algs[i].group;
+            size = jwt_algs[i].size;
         }
     }
     if (!group) {
@@ -542,7 +537,8 @@ static EVP_PKEY *okp_from_jwk(const json_t *jwk, apr_pool_t *p,
     size_t xl, dl;
     EVP_PKEY *pkey;
 
-    if (!json_is_string(crv) || strcmp(json_string_value(crv), "Ed25519")) {
+    if (!json_is_string(crv)
+        || strcmp(json_string_value(crv), jwt_algs[JWT_ALG_EDDSA].crv)) {
         *why = "OKP JWK crv is not Ed25519";
         return NULL;
     }
