@@ -6,7 +6,7 @@ comma     := ,
 CC        ?= cc
 PORT      ?= 8080
 
-CORE_SRC   = jwt_core.c jwt_keys.c jwt_cache.c jwt_creds.c
+CORE_SRC   = jwt_core.c jwt_json.c jwt_keys.c jwt_cache.c jwt_creds.c
 CORE_HDR   = jwt_core.h jwt_internal.h jwt_creds.h
 MOD_SRC    = mod_jwtauth.c $(CORE_SRC)
 WARN       = -Wall -Wextra -Wno-unused-parameter \
@@ -26,7 +26,7 @@ APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes)
 APR_LIBS   = $(shell apr-1-config --link-ld)
 CORE_LIBS  = $(APR_LIBS) -ljansson -lcrypto
 
-UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose
+UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose t/unit/test_json
 
 .PHONY: FORCE all deps test check unit apache-test demo-test run install clean fuzz \
         fuzz-short valgrind soak soak-short bench-core bench
@@ -45,7 +45,7 @@ deps:
 	    -o mod_jwtauth.la $(MOD_SRC) -ljansson -lcrypto
 
 
-t/unit/%: t/unit/%.c t/unit/tap.h $(CORE_SRC) $(CORE_HDR) .build-flags | deps
+t/unit/%: t/unit/%.c t/unit/tap.h t/json_oracle.h $(CORE_SRC) $(CORE_HDR) .build-flags | deps
 	$(CC) $(WARN) $(UNIT_SAN) -g -O1 -I. $(APR_CFLAGS) -o $@ $< \
 	    $(CORE_SRC) $(CORE_LIBS)
 
@@ -59,9 +59,9 @@ apache-test: all
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZERS      = token claims b64url basic form json keys
+FUZZERS      = token claims b64url basic form json keys scan
 FUZZ_BINS    = $(addprefix t/fuzz/bin/fuzz_,$(FUZZERS))
-FUZZ_DEPS    = t/fuzz/fuzz_common.h $(CORE_SRC) $(CORE_HDR) | deps
+FUZZ_DEPS    = t/fuzz/fuzz_common.h t/json_oracle.h $(CORE_SRC) $(CORE_HDR) | deps
 
 t/fuzz/bin/fuzz_%: t/fuzz/fuzz_%.c $(FUZZ_DEPS)
 	@mkdir -p t/fuzz/bin

@@ -13,7 +13,7 @@
  * never outlives its validity, and a token accepted under one policy is
  * never accepted from the cache under another.
  *
- * No httpd header: APR, jansson, C11 thread-local storage.
+ * No httpd header: APR, C11 thread-local storage.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +33,9 @@ typedef struct {
     apr_uint64_t generation;
     jwt_alg_e alg;
     char *kid;                  /* malloc'd, or NULL */
-    json_t *claims;             /* one reference held */
+    void *blob;                 /* malloc'd: the claims' text and spans */
+    size_t blob_size;
+    jwt_claims_t claims;        /* pointing into blob */
 } cache_entry_t;
 
 typedef struct {
@@ -47,7 +49,7 @@ static void entry_clear(cache_entry_t *e)
 {
     free(e->token);
     free(e->kid);
-    json_decref(e->claims);
+    free(e->blob);
     memset(e, 0, sizeof(*e));
 }
 
@@ -150,7 +152,7 @@ void jwt_policy_fingerprint(unsigned char out[32], const jwt_policy_t *pol)
 }
 
 /* entry: "J1" | HMAC(secret, key | rest) | alg | kid length (2) | kid |
- * claims as compact JSON */
+ * the claims' JSON text */
 #define ENTRY_HEAD (2 + 32 + 1 + 2)
 
 static int entry_mac(unsigned char mac[32], const jwt_shared_cache_t *sh,
@@ -176,16 +178,15 @@ static int entry_mac(unsigned char mac[32], const jwt_shared_cache_t *sh,
 static void shared_store(const jwt_shared_cache_t *sh,
                          const unsigned char *key, const jwt_t *jwt)
 {
-    char *claims = json_dumps(jwt->claims, JSON_COMPACT);
+    const jwt_claims_t *c = &jwt->claims;
+    const jwt_member_t *m = jwt_claims_get(c, "exp");
     size_t kidlen = jwt->kid ? strlen(jwt->kid) : 0;
-    size_t clen = claims ? strlen(claims) : 0;
-    size_t vlen = ENTRY_HEAD + kidlen + clen;
+    size_t vlen = ENTRY_HEAD + kidlen + c->len;
     unsigned char *v;
-    json_t *exp = json_object_get(jwt->claims, "exp");
+    double exp;
 
-    if (!claims || kidlen > 0xffff || vlen > JWT_SHARED_MAX_ENTRY
-        || !(v = malloc(vlen))) {
-        free(claims);
+    if (!m || !jwt_member_number(c, m, &exp) || kidlen > 0xffff
+        || vlen > JWT_SHARED_MAX_ENTRY || !(v = malloc(vlen))) {
         return;
     }
     v[0] = 'J';
@@ -194,12 +195,10 @@ static void shared_store(const jwt_shared_cache_t *sh,
     v[35] = (unsigned char)(kidlen >> 8);
     v[36] = (unsigned char)kidlen;
     memcpy(v + ENTRY_HEAD, jwt->kid ? jwt->kid : "", kidlen);
-    memcpy(v + ENTRY_HEAD + kidlen, claims, clen);
+    memcpy(v + ENTRY_HEAD + kidlen, c->base, c->len);
     if (entry_mac(v + 2, sh, key, v + 34, vlen - 34)) {
-        sh->store(sh->ctx, key, (apr_int64_t)json_number_value(exp), v,
-                  (unsigned int)vlen);
+        sh->store(sh->ctx, key, (apr_int64_t)exp, v, (unsigned int)vlen);
     }
-    free(claims);
     free(v);
 }
 
@@ -212,9 +211,8 @@ static int shared_lookup(jwt_t **out, apr_pool_t *p,
     unsigned char *v = apr_palloc(p, JWT_SHARED_MAX_ENTRY), mac[32];
     unsigned int vlen = JWT_SHARED_MAX_ENTRY;
     size_t kidlen;
-    json_t *claims;
     jwt_alg_e alg;
-    jwt_t *jwt;
+    jwt_t *jwt = apr_palloc(p, sizeof(*jwt));
 
     if (!sh->lookup(sh->ctx, key, v, &vlen) || vlen < ENTRY_HEAD
         || vlen > JWT_SHARED_MAX_ENTRY || v[0] != 'J' || v[1] != '1'
@@ -226,19 +224,17 @@ static int shared_lookup(jwt_t **out, apr_pool_t *p,
     kidlen = (size_t)v[35] << 8 | v[36];
     if (alg <= JWT_ALG_UNKNOWN || alg >= JWT_ALG_COUNT
         || !(pol->algs & JWT_ALG_BIT(alg)) || ENTRY_HEAD + kidlen > vlen
-        || !(claims = jwt_json_object(p, (const char *)v + ENTRY_HEAD
-                                      + kidlen, vlen - ENTRY_HEAD - kidlen))) {
+        || !jwt_claims_parse(&jwt->claims, p, (const char *)v + ENTRY_HEAD
+                             + kidlen, vlen - ENTRY_HEAD - kidlen)) {
         return 0;
     }
-    if (!jwt_check_claims(claims, pol, now, err)) {
+    if (!jwt_check_claims(&jwt->claims, pol, now, err)) {
         return -1;
     }
-    jwt = apr_palloc(p, sizeof(*jwt));
     jwt->alg = alg;
     jwt->kid = kidlen ? apr_pstrmemdup(p, (const char *)v + ENTRY_HEAD,
                                        kidlen) : NULL;
     jwt->header = NULL;
-    jwt->claims = claims;
     *out = jwt;
     return 1;
 }
@@ -252,16 +248,18 @@ static void thread_store(cache_entry_t *e, const char *token, size_t len,
     entry_clear(e);
     e->token = malloc(len);
     e->kid = jwt->kid ? strdup(jwt->kid) : NULL;
-    if (!e->token || (jwt->kid && !e->kid)) {
+    e->blob_size = jwt_claims_blob_size(&jwt->claims);
+    e->blob = malloc(e->blob_size);
+    if (!e->token || (jwt->kid && !e->kid) || !e->blob) {
         entry_clear(e);
         return;
     }
+    jwt_claims_copy(&e->claims, e->blob, &jwt->claims);
     memcpy(e->token, token, len);
     e->len = len;
     e->policy = *pol;
     e->generation = generation;
     e->alg = jwt->alg;
-    e->claims = json_incref(jwt->claims);
 }
 
 int jwt_verify_cached(jwt_t **out, apr_pool_t *p, const char *token,
@@ -286,7 +284,7 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, const char *token,
             && e->generation == generation && !memcmp(e->token, token, len)) {
             /* the signature held for these very bytes under this very
              * policy: only the time-dependent checks can change */
-            if (!jwt_check_claims(e->claims, pol, now, err)) {
+            if (!jwt_check_claims(&e->claims, pol, now, err)) {
                 entry_clear(e);
                 return 0;
             }
@@ -294,7 +292,9 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, const char *token,
             jwt->alg = e->alg;
             jwt->kid = e->kid ? apr_pstrdup(p, e->kid) : NULL;
             jwt->header = NULL;
-            jwt->claims = jwt_json_pool(p, json_incref(e->claims));
+            /* a copy: a later request on this thread may reuse e */
+            jwt_claims_copy(&jwt->claims, apr_palloc(p, e->blob_size),
+                            &e->claims);
             *out = jwt;
             *hit = JWT_CACHE_THREAD;
             jwt_set_err(err, JWT_OK, NULL);

@@ -209,28 +209,6 @@ json_t *jwt_json_object(apr_pool_t *p, const char *text, size_t len)
     return jwt_json_pool(p, json);
 }
 
-const char *jwt_claim_text(apr_pool_t *p, const json_t *claims,
-                           const char *name)
-{
-    json_t *v = json_object_get(claims, name);
-    char *text;
-    const char *copy;
-
-    if (!v) {
-        return NULL;
-    }
-    if (json_is_string(v)) {
-        return json_string_value(v);
-    }
-    text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!text) {
-        return NULL;
-    }
-    copy = apr_pstrdup(p, text);
-    free(text);
-    return copy;
-}
-
 /* ---------------------------------------------------------------- */
 /* signatures                                                       */
 
@@ -410,67 +388,24 @@ static int key_sign(apr_pool_t *p, const jwt_key_t *key, jwt_alg_e alg,
 /* A NumericDate claim (RFC 7519 §2): an integer or a finite real.
  * Returns 1 and *value when present and numeric, 0 when absent,
  * -1 when present with another type. */
-static int numeric_date(const json_t *claims, const char *name, double *value)
+static int numeric_date(const jwt_claims_t *c, const char *name,
+                        double *value)
 {
-    json_t *v = json_object_get(claims, name);
+    const jwt_member_t *m = jwt_claims_get(c, name);
 
-    if (!v) {
+    if (!m) {
         return 0;
     }
-    if (json_is_integer(v)) {
-        *value = (double)json_integer_value(v);
-        return 1;
-    }
-    if (json_is_real(v) && isfinite(json_real_value(v))) {
-        *value = json_real_value(v);
-        return 1;
-    }
-    return -1;
+    return jwt_member_number(c, m, value) ? 1 : -1;
 }
 
-static int string_equals(const json_t *v, const char *want)
-{
-    size_t len;
-
-    if (!json_is_string(v)) {
-        return 0;
-    }
-    len = json_string_length(v);
-    return strlen(want) == len && memcmp(json_string_value(v), want, len) == 0;
-}
-
-static int audience_matches(const json_t *aud, const apr_array_header_t *want)
-{
-    size_t i;
-    int j;
-    json_t *v;
-
-    for (j = 0; j < want->nelts; j++) {
-        const char *w = APR_ARRAY_IDX(want, j, const char *);
-
-        if (json_is_string(aud)) {
-            if (string_equals(aud, w)) {
-                return 1;
-            }
-        }
-        else {
-            json_array_foreach(aud, i, v) {
-                if (string_equals(v, w)) {
-                    return 1;
-                }
-            }
-        }
-    }
-    return 0;
-}
-
-int jwt_check_claims(const json_t *claims, const jwt_policy_t *pol,
+int jwt_check_claims(const jwt_claims_t *claims, const jwt_policy_t *pol,
                      apr_int64_t now, jwt_error_t *err)
 {
     double t, lo = (double)now - (double)pol->leeway,
            hi = (double)now + (double)pol->leeway;
-    json_t *v;
-    int rc;
+    const jwt_member_t *v;
+    int i, rc;
 
     /* exp is required: a token that never expires is refused */
     rc = numeric_date(claims, "exp", &t);
@@ -505,25 +440,33 @@ int jwt_check_claims(const json_t *claims, const jwt_policy_t *pol,
         return 0;
     }
     if (pol->issuer) {
-        if (!(v = json_object_get(claims, "iss"))) {
+        if (!(v = jwt_claims_get(claims, "iss"))) {
             jwt_set_err(err, JWT_ERR_MISSING, "no iss claim");
             return 0;
         }
-        if (!string_equals(v, pol->issuer)) {
+        if (v->type != JWT_JSON_STRING
+            || !jwt_member_has_string(claims, v, pol->issuer)) {
             jwt_set_err(err, JWT_ERR_ISSUER, "iss does not match");
             return 0;
         }
     }
     if (pol->audiences && pol->audiences->nelts > 0) {
-        if (!(v = json_object_get(claims, "aud"))) {
+        if (!(v = jwt_claims_get(claims, "aud"))) {
             jwt_set_err(err, JWT_ERR_MISSING, "no aud claim");
             return 0;
         }
-        if (!json_is_string(v) && !json_is_array(v)) {
+        if (v->type != JWT_JSON_STRING && v->type != JWT_JSON_ARRAY) {
             jwt_set_err(err, JWT_ERR_CLAIM, "aud is neither string nor array");
             return 0;
         }
-        if (!audience_matches(v, pol->audiences)) {
+        for (i = 0; i < pol->audiences->nelts; i++) {
+            if (jwt_member_has_string(claims, v,
+                                      APR_ARRAY_IDX(pol->audiences, i,
+                                                    const char *))) {
+                break;
+            }
+        }
+        if (i == pol->audiences->nelts) {
             jwt_set_err(err, JWT_ERR_AUDIENCE, "aud does not match");
             return 0;
         }
@@ -750,25 +693,23 @@ int jwt_verify(jwt_t **out, apr_pool_t *p, const char *token, size_t len,
                const jwt_policy_t *pol, apr_int64_t now, jwt_error_t *err)
 {
     jwt_jws_t *jws;
-    json_t *claims;
     jwt_t *jwt;
 
     if (!jwt_jws_verify(&jws, p, token, len, pol, err)) {
         return 0;
     }
-    if (!(claims = jwt_json_object(p, (const char *)jws->payload,
-                                   jws->payload_len))) {
+    jwt = apr_palloc(p, sizeof(*jwt));
+    if (!jwt_claims_parse(&jwt->claims, p, (const char *)jws->payload,
+                          jws->payload_len)) {
         jwt_set_err(err, JWT_ERR_MALFORMED, "payload is not a JSON object");
         return 0;
     }
-    if (!jwt_check_claims(claims, pol, now, err)) {
+    if (!jwt_check_claims(&jwt->claims, pol, now, err)) {
         return 0;
     }
-    jwt = apr_palloc(p, sizeof(*jwt));
     jwt->alg = jws->alg;
     jwt->kid = jws->kid;
     jwt->header = jws->header;
-    jwt->claims = claims;
     *out = jwt;
     jwt_set_err(err, JWT_OK, NULL);
     return 1;

@@ -43,7 +43,11 @@ void jwt_set_err(jwt_error_t *err, jwt_errcode_e code, const char *reason);
 
 /* The claim checks of jwt_verify (exp, nbf, iat, iss, aud) on parsed
  * claims: the cache runs them again on every hit. */
-int jwt_check_claims(const json_t *claims, const jwt_policy_t *pol,
+int jwt_check_claims(const jwt_claims_t *claims, const jwt_policy_t *pol,
                      apr_int64_t now, jwt_error_t *err);
+
+/* A JSON real's text as jansson reads it: 0 when it overflows a double
+ * (or memory is short), else 1 and *out when out is not NULL. */
+int jwt_json_real(const char *text, size_t len, double *out);
 
 #endif /* JWT_INTERNAL_H */

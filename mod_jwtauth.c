@@ -888,20 +888,17 @@ static const char *find_token(request_rec *r, const jwtauth_dir_conf *conf)
 }
 
 /* r->user from the configured claim: a non-empty string or an integer. */
-static const char *user_from_claims(request_rec *r, const json_t *claims,
+static const char *user_from_claims(request_rec *r,
+                                    const jwt_claims_t *claims,
                                     const char *name)
 {
-    json_t *v = json_object_get(claims, name);
+    const jwt_member_t *v = jwt_claims_get(claims, name);
 
-    if (json_is_string(v) && json_string_length(v) > 0
-        && strlen(json_string_value(v)) == json_string_length(v)) {
-        return json_string_value(v);
+    if (!v || (v->type == JWT_JSON_STRING ? v->value_len == 0
+                                          : v->type != JWT_JSON_INTEGER)) {
+        return NULL;
     }
-    if (json_is_integer(v)) {
-        return apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
-                            (apr_int64_t)json_integer_value(v));
-    }
-    return NULL;
+    return jwt_member_text(r->pool, claims, v);
 }
 
 /* The shared tier's callbacks for this request, or NULL without one. */
@@ -934,7 +931,7 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "JWTAuth: token refused: %s", err.reason);
     }
-    else if (!(res->user = user_from_claims(r, res->jwt->claims,
+    else if (!(res->user = user_from_claims(r, &res->jwt->claims,
                                             conf_user_claim(conf)))) {
         res->result = RESULT_INVALID;
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -955,18 +952,22 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
 }
 
 /* Export every top-level claim as JWT_CLAIM_<name>. */
-static void export_claims(request_rec *r, const json_t *claims)
+static void export_claims(request_rec *r, const jwt_claims_t *claims)
 {
-    const char *name;
-    json_t *v;
+    int i;
 
-    json_object_foreach((json_t *)claims, name, v) {
-        const char *text = jwt_claim_text(r->pool, claims, name);
+    for (i = 0; i < claims->n; i++) {
+        const jwt_member_t *m = &claims->m[i];
+        const char *text = jwt_member_text(r->pool, claims, m);
+        char *name;
 
         if (text) {
-            apr_table_setn(r->subprocess_env,
-                           apr_pstrcat(r->pool, "JWT_CLAIM_", name, NULL),
-                           text);
+            name = apr_palloc(r->pool, sizeof("JWT_CLAIM_") + m->name_len);
+            memcpy(name, "JWT_CLAIM_", sizeof("JWT_CLAIM_") - 1);
+            memcpy(name + sizeof("JWT_CLAIM_") - 1, claims->base + m->name,
+                   m->name_len);
+            name[sizeof("JWT_CLAIM_") - 1 + m->name_len] = '\0';
+            apr_table_setn(r->subprocess_env, name, text);
         }
     }
 }
@@ -1012,7 +1013,7 @@ static void apply_result(request_rec *r, const jwtauth_result *res)
 {
     r->user = (char *)res->user;
     r->ap_auth_type = "Bearer";
-    export_claims(r, res->jwt->claims);
+    export_claims(r, &res->jwt->claims);
 }
 
 /* The token check of both access hooks.  A valid token sets r->user and
@@ -1147,14 +1148,15 @@ static authz_status claim_check_authorization(request_rec *r,
     const claim_require_t *req = parsed;
     jwtauth_result *res = ap_get_module_config(r->request_config,
                                                &jwtauth_module);
+    const jwt_member_t *m;
     json_t *v, *e;
     size_t i;
 
     if (!res || res->result != RESULT_VALID) {
         return r->user ? AUTHZ_DENIED : AUTHZ_DENIED_NO_USER;
     }
-    v = json_object_get(res->jwt->claims, req->name);
-    if (!v) {
+    m = jwt_claims_get(&res->jwt->claims, req->name);
+    if (!m || !(v = jwt_member_json(r->pool, &res->jwt->claims, m))) {
         return AUTHZ_DENIED;
     }
     if (json_is_array(v)) {

@@ -34,11 +34,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     token = apr_pstrcat(p, input, ".", jwt_b64url_encode(p, mac, maclen),
                         NULL);
     if (jwt_verify(&jwt, p, token, strlen(token), &pol, 1700000000, &err)) {
-        /* accepted: then exp must be a number in the future */
-        json_t *exp = json_object_get(jwt->claims, "exp");
-        if (!json_is_number(exp) || json_number_value(exp) <= 1700000000 - 30) {
+        /* accepted: then the payload is a JSON object to jansson too,
+         * and exp a number in the future */
+        json_t *claims = json_loadb((const char *)data, size,
+                                    JSON_REJECT_DUPLICATES, NULL);
+        json_t *exp = json_object_get(claims, "exp");
+
+        if (!json_is_object(claims) || !json_is_number(exp)
+            || json_number_value(exp) <= 1700000000 - 30) {
             abort();
         }
+        json_decref(claims);
     }
     else if (err.code == JWT_ERR_SIGNATURE || err.code == JWT_ERR_KEY
              || err.code == JWT_ERR_ALG) {
