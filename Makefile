@@ -101,7 +101,7 @@ bench-core: t/bench/bench_core
 
 # every Location against the unguarded file and the peers (t/bench/run.sh)
 bench: all
-	sh build/deps.sh wrk
+	sh build/deps.sh wrk valgrind
 	bash t/bench/run.sh
 
 # `make run` itself, end to end, on a free port

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include <openssl/crypto.h>
@@ -85,13 +84,23 @@ static int same_policy(const jwt_policy_t *a, const jwt_policy_t *b)
         && a->algs == b->algs && a->leeway == b->leeway;
 }
 
+/* The slot: FNV-1a over the token's last 32 bytes (its signature, which
+ * differs from token to token), its length and the policy's key set.
+ * Only a choice of slot: a hit still needs the whole token equal, so
+ * tokens made to share a slot only evict each other. */
 static size_t slot_of(const cache_t *c, const char *token, size_t len,
                       const jwt_policy_t *pol)
 {
-    apr_ssize_t klen = (apr_ssize_t)len;
-    unsigned int h = apr_hashfunc_default(token, &klen);
+    const unsigned char *s = (const unsigned char *)token
+                             + (len > 32 ? len - 32 : 0);
+    const unsigned char *e = (const unsigned char *)token + len;
+    apr_uint64_t h = 14695981039346656037ULL ^ len;
 
-    h ^= (unsigned int)((apr_uintptr_t)pol->keys >> 4);
+    while (s < e) {
+        h = (h ^ *s++) * 1099511628211ULL;
+    }
+    h ^= (apr_uint64_t)(apr_uintptr_t)pol->keys >> 4;
+    h ^= h >> 29;
     return (size_t)h & (c->size - 1);
 }
 

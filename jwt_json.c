@@ -693,6 +693,40 @@ json_t *jwt_member_json(apr_pool_t *p, const jwt_claims_t *c,
                                        | JSON_REJECT_DUPLICATES, NULL));
 }
 
+/* An array or object's text as jansson's compact dump of it, when that
+ * is the text without its blanks: no escape (jansson re-escapes), no
+ * real (jansson reformats), no -0.  NULL otherwise. */
+static char *compact_text(apr_pool_t *p, const char *v, size_t len)
+{
+    char *out = apr_palloc(p, len + 1), *o = out;
+    const char *e = v + len;
+    int in_str = 0;
+
+    for (; v < e; v++) {
+        char ch = *v;
+
+        if (in_str) {
+            if (ch == '\\') {
+                return NULL;
+            }
+            in_str = ch != '"';
+        }
+        else if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t') {
+            continue;
+        }
+        else if (ch == '"') {
+            in_str = 1;
+        }
+        else if (ch == '.' || ((ch == 'e' || ch == 'E') && v[-1] >= '0'
+                                && v[-1] <= '9') || (ch == '-' && v[1] == '0')) {
+            return NULL;
+        }
+        *o++ = ch;
+    }
+    *o = '\0';
+    return out;
+}
+
 const char *jwt_member_text(apr_pool_t *p, const jwt_claims_t *c,
                             const jwt_member_t *m)
 {
@@ -716,6 +750,10 @@ const char *jwt_member_text(apr_pool_t *p, const jwt_claims_t *c,
         return apr_pstrmemdup(p, v, m->value_len);
     default:
         /* reals, arrays and objects: jansson's compact form */
+        if (m->type != JWT_JSON_REAL
+            && (copy = compact_text(p, v, m->value_len))) {
+            return copy;
+        }
         if (!(json = jwt_member_json(p, c, m))
             || !(text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY))) {
             return NULL;

@@ -2,10 +2,12 @@
 # make bench: one event-MPM Apache on 127.0.0.1 serving the same 1 KB file
 # at every Location; wrk (-t2 -c32, BENCH_SECONDS each, default 8, as in
 # the issue's peer table) drives them in alternating rounds (BENCH_ROUNDS,
-# default 3: A B C ... A B C ...).  Prints requests/s (median) per Location and its ratio to the
-# unguarded file in the same round (median of the rounds), then /login
-# against plain Basic auth with the same provider and bcrypt cost, and
-# httpd's resident memory before and after.  Peers (mod_oauth2,
+# default 3: A B C ... A B C ...).  Prints requests/s (median) per
+# Location and its ratio to the unguarded file in the same round (median
+# of the rounds), then /login against plain Basic auth with the same
+# provider and bcrypt cost, and httpd's resident memory before and after;
+# then, free of wrk's noise, the instructions httpd spends per request at
+# each Location under callgrind (BENCH_IR=0 skips it).  Peers (mod_oauth2,
 # mod_auth_openidc) run where Debian's packages install; else skipped
 # with the reason.
 set -uo pipefail
@@ -197,6 +199,65 @@ done
 rss1=$(rss)
 server_stop
 
+# What each Location costs httpd, free of the wrk noise: the same server
+# as one prefork process (httpd -X) under callgrind, counting only inside
+# ap_process_connection and dumping after each connection.  Per Location
+# one keep-alive connection of 200 requests warms it (caches filled),
+# then one of $ir_n (ab -k -c1) is counted.
+ir_n=${BENCH_IR_REQUESTS:-1000}
+ir="$run/ir.txt"
+: > "$ir"
+if [ "${BENCH_IR:-1}" = 1 ] && command -v valgrind >/dev/null \
+        && command -v ab >/dev/null; then
+    sed -e 's#^LoadModule mpm_event_module .*#LoadModule mpm_prefork_module '"$libexec"'/mod_mpm_prefork.so#' \
+        -e '/^\(StartServers\|ServerLimit\|ThreadsPerChild\|MinSpareThreads\|MaxSpareThreads\|MaxRequestWorkers\) /d' \
+        "$run/httpd.conf" > "$run/httpd-ir.conf"
+    # the process drops to nobody: its dumps go where nobody may write
+    rm -rf "$run/cg"
+    mkdir -p "$run/cg"
+    chmod 1777 "$run/cg"
+    valgrind --tool=callgrind --vgdb=no --collect-atstart=no \
+        --toggle-collect=ap_process_connection \
+        --dump-after=ap_process_connection \
+        --callgrind-out-file="$run/cg/cg.out" \
+        "$httpd" -X -f "$run/httpd-ir.conf" > "$run/valgrind.log" 2>&1 &
+    vg=$!
+    for i in $(seq 100); do
+        curl -fs -o /dev/null "http://127.0.0.1:$port/open/file.html" && break
+        sleep 0.3
+    done
+    # dump n (one per connection) once it is written
+    dump_total() {
+        local i
+        for i in $(seq 100); do
+            [ -s "$run/cg/cg.out.$1" ] && grep -q '^totals:' "$run/cg/cg.out.$1" \
+                && break
+            sleep 0.2
+        done
+        awk '/^totals:/ {print $2; exit}' "$run/cg/cg.out.$1" 2>/dev/null
+    }
+    dump_total 1 >/dev/null         # the probe's connection
+    part=1
+    for l in $locs; do
+        url="http://127.0.0.1:$port/$l/file.html"
+        h=(); [ -n "${header[$l]}" ] && h=(-H "${header[$l]}")
+        ab -q -k -n 200 "${h[@]}" "$url" >/dev/null 2>&1
+        part=$((part + 1))
+        dump_total "$part" >/dev/null
+        ok=$(ab -q -k -n "$ir_n" "${h[@]}" "$url" 2>/dev/null \
+             | awk '/^Complete requests/ {c = $3} /^Failed requests/ {f = $3}
+                    /^Non-2xx/ {f += $3} END {print c - f}')
+        part=$((part + 1))
+        total=$(dump_total "$part")
+        [ "$ok" = "$ir_n" ] && [ -n "$total" ] \
+            && echo "$l $((total / ir_n))" >> "$ir"
+    done
+    kill -TERM "$vg" 2>/dev/null
+    sleep 1
+    kill -KILL "$vg" 2>/dev/null
+    wait "$vg" 2>/dev/null
+fi
+
 echo "mod_jwtauth bench: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
 echo "$(apache2 -v 2>/dev/null | head -1 | sed 's/Server version: //'), event MPM 2 x 32 threads;" \
      "wrk -t2 -c32 -d${secs}s, $rounds alternating rounds, loopback"
@@ -228,5 +289,17 @@ perl -e '
         $m{basic} ? $m{login} / $m{basic} : 0;
 ' "$res"
 echo "httpd resident memory: $rss0 kB before, $rss1 kB after"
+if [ -s "$ir" ]; then
+    echo
+    echo "instructions per request (httpd -X, prefork, callgrind; $ir_n keep-alive requests after 200 of warm-up)"
+    awk '$1 == "open" {o = $2} {l[NR] = $1; v[NR] = $2}
+        END {
+            printf "%-22s %12s %10s %8s\n", "Location", "instr/req", "added", "x /open"
+            for (i = 1; i <= NR; i++)
+                printf "%-22s %12d %10d %8.2f\n", "/" l[i], v[i], v[i] - o, v[i] / o
+        }' "$ir"
+else
+    echo "(instructions per request not measured: BENCH_IR=0, or no valgrind or ab)"
+fi
 [ -n "$peer_note" ] && echo "skipped:$peer_note"
 exit 0

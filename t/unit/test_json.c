@@ -210,6 +210,28 @@ static void test_values(void)
        "array membership: top-level strings only, decoded");
     ok(!strcmp(jwt_claim_text(pool, &c, "o"), "{\"k\":[1,2]}"),
        "object as jansson's compact JSON");
+    {
+        static const struct { const char *json, *text; } rows[] = {
+            { "[ true, {\"a\" : [1, \"x y\", null, false]} ]",
+              "[true,{\"a\":[1,\"x y\",null,false]}]" },
+            { "[1e2, 2]", "[100.0,2]" },
+            { "[-0, 1]", "[0,1]" },
+            { "[\"\\u00e9\\/\"]", "[\"\xc3\xa9/\"]" },
+            { "{ }", "{}" },
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+            const char *t = apr_pstrcat(pool, "{\"v\":", rows[i].json, "}",
+                                        NULL);
+            jwt_claims_t v;
+
+            ok(jwt_claims_parse(&v, pool, t, strlen(t))
+               && !strcmp(jwt_claim_text(pool, &v, "v"), rows[i].text),
+               "text of %s is jansson's compact %s", rows[i].json,
+               rows[i].text);
+        }
+    }
     ok(!jwt_claims_get(&c, "absent") && !jwt_claim_text(pool, &c, "absent"),
        "absent member");
     ok(!jwt_member_has_string(&c, jwt_claims_get(&c, "s"), "a"),
