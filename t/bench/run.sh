@@ -211,6 +211,7 @@ if [ "${BENCH_IR:-1}" = 1 ] && command -v valgrind >/dev/null \
         && command -v ab >/dev/null; then
     sed -e 's#^LoadModule mpm_event_module .*#LoadModule mpm_prefork_module '"$libexec"'/mod_mpm_prefork.so#' \
         -e '/^\(StartServers\|ServerLimit\|ThreadsPerChild\|MinSpareThreads\|MaxSpareThreads\|MaxRequestWorkers\) /d' \
+        -e 's#^PidFile .*#PidFile "'"$run"'/cg/httpd.pid"#' \
         "$run/httpd.conf" > "$run/httpd-ir.conf"
     # the process drops to nobody: its dumps go where nobody may write
     rm -rf "$run/cg"
@@ -253,7 +254,10 @@ if [ "${BENCH_IR:-1}" = 1 ] && command -v valgrind >/dev/null \
             && echo "$l $((total / ir_n))" >> "$ir"
     done
     kill -TERM "$vg" 2>/dev/null
-    sleep 1
+    for i in $(seq 50); do
+        kill -0 "$vg" 2>/dev/null || break
+        sleep 0.2
+    done
     kill -KILL "$vg" 2>/dev/null
     wait "$vg" 2>/dev/null
 fi
