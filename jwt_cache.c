@@ -33,7 +33,6 @@ typedef struct {
     jwt_alg_e alg;
     char *kid;                  /* malloc'd, or NULL */
     void *blob;                 /* malloc'd: the claims' text and spans */
-    size_t blob_size;
     jwt_claims_t claims;        /* pointing into blob */
 } cache_entry_t;
 
@@ -221,7 +220,8 @@ static int shared_lookup(jwt_t **out, apr_pool_t *p,
     unsigned int vlen = JWT_SHARED_MAX_ENTRY;
     size_t kidlen;
     jwt_alg_e alg;
-    jwt_t *jwt = apr_palloc(p, sizeof(*jwt));
+    jwt_claims_t claims;
+    jwt_t *jwt;
 
     if (!sh->lookup(sh->ctx, key, v, &vlen) || vlen < ENTRY_HEAD
         || vlen > JWT_SHARED_MAX_ENTRY || v[0] != 'J' || v[1] != '1'
@@ -233,13 +233,15 @@ static int shared_lookup(jwt_t **out, apr_pool_t *p,
     kidlen = (size_t)v[35] << 8 | v[36];
     if (alg <= JWT_ALG_UNKNOWN || alg >= JWT_ALG_COUNT
         || !(pol->algs & JWT_ALG_BIT(alg)) || ENTRY_HEAD + kidlen > vlen
-        || !jwt_claims_parse(&jwt->claims, p, (const char *)v + ENTRY_HEAD
+        || !jwt_claims_parse(&claims, p, (const char *)v + ENTRY_HEAD
                              + kidlen, vlen - ENTRY_HEAD - kidlen)) {
         return 0;
     }
-    if (!jwt_check_claims(&jwt->claims, pol, now, err)) {
+    if (!jwt_check_claims(&claims, pol, now, err)) {
         return -1;
     }
+    jwt = apr_palloc(p, sizeof(*jwt));
+    jwt->claims = claims;
     jwt->alg = alg;
     jwt->kid = kidlen ? apr_pstrmemdup(p, (const char *)v + ENTRY_HEAD,
                                        kidlen) : NULL;
@@ -257,8 +259,7 @@ static void thread_store(cache_entry_t *e, const char *token, size_t len,
     entry_clear(e);
     e->token = malloc(len);
     e->kid = jwt->kid ? strdup(jwt->kid) : NULL;
-    e->blob_size = jwt_claims_blob_size(&jwt->claims);
-    e->blob = malloc(e->blob_size);
+    e->blob = malloc(jwt_claims_blob_size(&jwt->claims));
     if (!e->token || (jwt->kid && !e->kid) || !e->blob) {
         entry_clear(e);
         return;
@@ -302,7 +303,8 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, const char *token,
             jwt->kid = e->kid ? apr_pstrdup(p, e->kid) : NULL;
             jwt->header = NULL;
             /* a copy: a later request on this thread may reuse e */
-            jwt_claims_copy(&jwt->claims, apr_palloc(p, e->blob_size),
+            jwt_claims_copy(&jwt->claims,
+                            apr_palloc(p, jwt_claims_blob_size(&e->claims)),
                             &e->claims);
             *out = jwt;
             *hit = JWT_CACHE_THREAD;
