@@ -1,16 +1,32 @@
-# mod_jwtauth: build with apxs, test with the core's unit tests and
-# Apache::Test.  `make test` installs the Debian packages it lacks first.
+# mod_jwtauth: the JOSE core (jose/) built once into a static archive,
+# linked by the module (apxs), the unit tests, the benches and - built
+# again with coverage instrumentation - the fuzzers.
+#
+#   make          the module, .libs/mod_jwtauth.so (needs only the build
+#                 packages; installs nothing)
+#   make test     installs the test packages it lacks, then the whole check
+#   make install  into a stock Debian apache2 (honours DESTDIR)
 
 APXS      ?= apxs
 comma     := ,
 CC        ?= cc
 PORT      ?= 8080
 
-CORE_SRC   = jwt_core.c jwt_json.c jwt_keys.c jwt_cache.c jwt_creds.c
-CORE_HDR   = jwt_core.h jwt_internal.h jwt_creds.h
-MOD_SRC    = mod_jwtauth.c $(CORE_SRC)
+JOSE_SRC   = jose/util.c jose/alg.c jose/json.c jose/keys.c jose/sig.c \
+             jose/policy.c jose/claims.c jose/jws.c jose/cache.c \
+             jose/creds.c
+JOSE_HDR   = $(wildcard jose/*.h)
+JOSE_OBJ   = $(JOSE_SRC:.c=.o)
+JOSE_LIB   = jose/libjose.a
+GLUE_SRC   = glue/config.c glue/access.c glue/authz.c glue/login.c \
+             glue/jwks.c glue/socache.c
+MOD_SRC    = mod_jwtauth.c $(GLUE_SRC)
+
+# WERROR=1 (set by .ci/run) turns warnings into errors: the project's own
+# CI asks for it, a user's newer compiler does not get it
 WARN       = -Wall -Wextra -Wno-unused-parameter \
-             -Wno-missing-field-initializers -Werror
+             -Wno-missing-field-initializers $(if $(WERROR),-Werror)
+HIDDEN     = -fvisibility=hidden
 
 # SANITIZE=1: module and unit tests with ASan and UBSan; the suite then
 # preloads their runtimes into httpd (t/tools/httpd-wrap)
@@ -18,36 +34,51 @@ SAN_FLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
 MOD_SAN    = $(if $(SANITIZE),$(addprefix -Wc$(comma),$(SAN_FLAGS)) \
              -lasan -lubsan)
-UNIT_SAN   = $(if $(SANITIZE),$(SAN_FLAGS))
+JOSE_SAN   = $(if $(SANITIZE),$(SAN_FLAGS))
 export JWTAUTH_WRAP = $(if $(SANITIZE),sanitize)
 
-# evaluated when used, i.e. after `deps` has installed the tools
+# evaluated when used.  The core sees APR's headers, never httpd's: a
+# stray httpd include in jose/ fails the build.
 APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes)
 APR_LIBS   = $(shell apr-1-config --link-ld)
-CORE_LIBS  = $(APR_LIBS) -ljansson -lcrypto
+CORE_LIBS  = $(JOSE_LIB) $(APR_LIBS) -ljansson -lcrypto
 
 UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose t/unit/test_json
 
-.PHONY: FORCE all deps test check unit apache-test demo-test run install clean fuzz \
-        fuzz-short valgrind soak soak-short bench-core bench
+.PHONY: FORCE all build-deps deps test check unit apache-test demo-test run \
+        install clean fuzz fuzz-short valgrind soak soak-short bench-core \
+        bench
 
 all: .libs/mod_jwtauth.so
 
+# `make` only checks; `make test` installs
+build-deps:
+	@sh build/deps.sh check-build
+
 deps:
-	@sh build/deps.sh
+	@sh build/deps.sh test
 
-# rebuild when SANITIZE changes
+# rebuild when SANITIZE or WERROR changes
 .build-flags: FORCE
-	@echo '$(SANITIZE)' | cmp -s - $@ || echo '$(SANITIZE)' > $@
+	@echo '$(SANITIZE) $(WERROR)' | cmp -s - $@ \
+	    || echo '$(SANITIZE) $(WERROR)' > $@
 
-.libs/mod_jwtauth.so: $(MOD_SRC) $(CORE_HDR) .build-flags | deps
-	$(APXS) -c $(addprefix -Wc$(comma),$(WARN)) $(MOD_SAN) \
-	    -o mod_jwtauth.la $(MOD_SRC) -ljansson -lcrypto
+jose/%.o: jose/%.c $(JOSE_HDR) .build-flags | build-deps
+	$(CC) $(WARN) $(HIDDEN) $(JOSE_SAN) -fPIC -O2 -g $(APR_CFLAGS) \
+	    -c -o $@ $<
 
+$(JOSE_LIB): $(JOSE_OBJ)
+	rm -f $@
+	ar rcs $@ $(JOSE_OBJ)
 
-t/unit/%: t/unit/%.c t/unit/tap.h t/json_oracle.h $(CORE_SRC) $(CORE_HDR) .build-flags | deps
-	$(CC) $(WARN) $(UNIT_SAN) -g -O1 -I. $(APR_CFLAGS) -o $@ $< \
-	    $(CORE_SRC) $(CORE_LIBS)
+.libs/mod_jwtauth.so: $(MOD_SRC) glue/glue.h $(JOSE_LIB) .build-flags \
+        | build-deps
+	$(APXS) -c $(addprefix -Wc$(comma),$(WARN) $(HIDDEN)) -I. $(MOD_SAN) \
+	    -o mod_jwtauth.la $(MOD_SRC) $(JOSE_LIB) -ljansson -lcrypto
+
+t/unit/%: t/unit/%.c t/unit/tap.h t/json_oracle.h $(JOSE_LIB) | build-deps
+	$(CC) $(WARN) $(JOSE_SAN) -g -O1 -Ijose $(APR_CFLAGS) -o $@ $< \
+	    $(CORE_LIBS)
 
 unit: all $(UNIT)
 	prove -v --exec '' $(UNIT) t/unit/conf_guard.t
@@ -55,24 +86,34 @@ unit: all $(UNIT)
 apache-test: all
 	bash t/run-apache-test.sh
 
-# libFuzzer harnesses of the core (clang, ASan, UBSan); FUZZ_SECONDS each
+# libFuzzer harnesses of the core (clang, ASan, UBSan); FUZZ_SECONDS each.
+# The core is compiled again for them, with coverage instrumentation.
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_LIB     = t/fuzz/bin/libjose.a
 FUZZERS      = token claims b64url basic form json keys scan
 FUZZ_BINS    = $(addprefix t/fuzz/bin/fuzz_,$(FUZZERS))
-FUZZ_DEPS    = t/fuzz/fuzz_common.h t/json_oracle.h $(CORE_SRC) $(CORE_HDR) | deps
+FUZZ_DEPS    = t/fuzz/fuzz_common.h t/json_oracle.h $(FUZZ_LIB) | deps
+
+$(FUZZ_LIB): $(JOSE_SRC) $(JOSE_HDR) | deps
+	@mkdir -p t/fuzz/bin/jose
+	for f in $(JOSE_SRC); do \
+	    clang $(subst fuzzer$(comma),fuzzer-no-link$(comma),$(FUZZ_CFLAGS)) \
+	        $(APR_CFLAGS) -c -o t/fuzz/bin/$${f%.c}.o $$f || exit 1; \
+	done
+	rm -f $@
+	ar rcs $@ $(addprefix t/fuzz/bin/,$(JOSE_OBJ))
 
 t/fuzz/bin/fuzz_%: t/fuzz/fuzz_%.c $(FUZZ_DEPS)
-	@mkdir -p t/fuzz/bin
-	clang $(FUZZ_CFLAGS) -I. $(APR_CFLAGS) -o $@ $< $(CORE_SRC) $(CORE_LIBS)
+	clang $(FUZZ_CFLAGS) -Ijose $(APR_CFLAGS) -o $@ $< $(FUZZ_LIB) \
+	    $(APR_LIBS) -ljansson -lcrypto
 
 t/fuzz/bin/fuzz_basic t/fuzz/bin/fuzz_form t/fuzz/bin/fuzz_json: \
         t/fuzz/fuzz_creds.c $(FUZZ_DEPS)
-	@mkdir -p t/fuzz/bin
 	clang $(FUZZ_CFLAGS) -DFUZZ_CREDS=$(if $(findstring basic,$@),1,$(if \
-	    $(findstring form,$@),2,3)) -I. $(APR_CFLAGS) -o $@ $< \
-	    $(CORE_SRC) $(CORE_LIBS)
+	    $(findstring form,$@),2,3)) -Ijose $(APR_CFLAGS) -o $@ $< \
+	    $(FUZZ_LIB) $(APR_LIBS) -ljansson -lcrypto
 
 fuzz: $(FUZZ_BINS)
 	bash t/fuzz/run.sh $(FUZZ_SECONDS)
@@ -91,10 +132,10 @@ soak-short: all
 
 # the core against its floor and libjwt (t/bench/run-core.sh)
 t/bench/bench_core: t/bench/bench_core.c t/bench/bench_libjwt.c \
-        t/bench/bench_libjwt.h $(CORE_SRC) $(CORE_HDR) | deps
+        t/bench/bench_libjwt.h $(JOSE_LIB) | deps
 	sh build/deps.sh libjwt-dev valgrind
-	$(CC) -O2 -g -I. $(APR_CFLAGS) -o $@ t/bench/bench_core.c \
-	    t/bench/bench_libjwt.c $(CORE_SRC) $(CORE_LIBS) -ljwt
+	$(CC) -O2 -g -Ijose $(APR_CFLAGS) -o $@ t/bench/bench_core.c \
+	    t/bench/bench_libjwt.c $(CORE_LIBS) -ljwt
 
 bench-core: t/bench/bench_core
 	bash t/bench/run-core.sh
@@ -115,9 +156,13 @@ test: deps
 
 check: deps unit apache-test demo-test fuzz-short soak-short
 
-# into a stock Debian apache2: then `a2enmod jwtauth`
+# into a stock Debian apache2, then `a2enmod jwtauth`; DESTDIR stages it
+# (a package build).  Installs no package.
+LIBEXECDIR = $(shell $(APXS) -q LIBEXECDIR)
 install: all
-	$(APXS) -i -n jwtauth mod_jwtauth.la
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)/etc/apache2/mods-available
+	$(APXS) -i -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -n jwtauth \
+	    mod_jwtauth.la
 	install -m 644 conf/jwtauth.load conf/jwtauth.conf \
 	    $(DESTDIR)/etc/apache2/mods-available/
 
@@ -129,6 +174,7 @@ valgrind: all
 	JWTAUTH_WRAP=valgrind bash t/run-apache-test.sh
 
 clean:
-	rm -rf .libs *.la *.lo *.slo *.o $(UNIT) demo/run t/fuzz/bin .build-flags \
-	    t/soak/run t/bench/run t/bench/bench_core
+	rm -rf .libs glue/.libs *.la *.lo *.slo *.o glue/*.lo glue/*.slo \
+	    glue/*.o jose/*.o $(JOSE_LIB) $(UNIT) demo/run t/fuzz/bin \
+	    .build-flags t/soak/run t/bench/run t/bench/bench_core
 	-[ -f t/conf/apache_test_config.pm ] && perl t/TEST -clean >/dev/null 2>&1

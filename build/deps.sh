@@ -1,25 +1,54 @@
 #!/bin/sh
-# Install the Debian 12 packages that building and testing mod_jwtauth
-# need, when some are missing.  Quiet when everything is there.
+# The Debian 12 packages mod_jwtauth needs.
+#   build/deps.sh check-build   fail, naming them, when a build package
+#                               is missing (what `make` runs: it installs
+#                               nothing)
+#   build/deps.sh test          install the build and test packages that
+#                               are missing (what `make test` runs)
+#   build/deps.sh pkg...        install these when missing
 set -eu
 
-PKGS="apache2 apache2-dev apache2-utils libjansson-dev libssl-dev pkg-config
-libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 sqlite3
+BUILD="apache2-dev libapr1-dev libaprutil1-dev libjansson-dev libssl-dev
+pkg-config"
+TEST="apache2 apache2-utils libaprutil1-dbd-sqlite3 sqlite3
 libapache2-mod-perl2 libcrypt-jwt-perl libjson-perl python3-jwt
 python3-cryptography clang libclang-rt-14-dev wrk valgrind"
-[ $# -gt 0 ] && PKGS="$*"
 
-missing=""
-for p in $PKGS; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
-        missing="$missing $p"
+missing() {
+    m=""
+    for p in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
+             | grep -q "ok installed"; then
+            m="$m $p"
+        fi
+    done
+    echo "$m"
+}
+
+case "${1:-}" in
+check-build)
+    # shellcheck disable=SC2086
+    m=$(missing $BUILD)
+    if [ -n "$m" ]; then
+        echo "mod_jwtauth: these build packages are missing:$m" >&2
+        echo "mod_jwtauth: install them (apt-get install$m), or run" \
+             "'make test', which installs what it needs" >&2
+        exit 1
     fi
-done
-[ -z "$missing" ] && exit 0
+    exit 0 ;;
+test) PKGS="$BUILD $TEST" ;;
+"") echo "usage: build/deps.sh check-build | test | package..." >&2
+    exit 2 ;;
+*) PKGS="$*" ;;
+esac
 
-echo "deps: installing:$missing"
+# shellcheck disable=SC2086
+m=$(missing $PKGS)
+[ -z "$m" ] && exit 0
+
+echo "deps: installing:$m"
 if [ "$(id -u)" != 0 ]; then
-    echo "deps: not root: install these packages first:$missing" >&2
+    echo "deps: not root: install these packages first:$m" >&2
     exit 1
 fi
 # keep maintainer scripts from starting a system apache2 (we never use it)
@@ -31,4 +60,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null || apt-get update -q
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
+apt-get install -y -q --no-install-recommends $m

@@ -21,7 +21,7 @@
 #include <apr_strings.h>
 #include <jansson.h>
 
-#include "jwt_core.h"
+#include "jose.h"
 
 static jwt_json_type_e oracle_type(const json_t *v)
 {

@@ -26,7 +26,7 @@
 #include <openssl/pem.h>
 #include <valgrind/callgrind.h>
 
-#include "jwt_core.h"
+#include "jose.h"
 #include "bench_libjwt.h"
 
 static apr_pool_t *root;

@@ -16,7 +16,7 @@
 #include <openssl/pem.h>
 #include <sanitizer/lsan_interface.h>
 
-#include "jwt_core.h"
+#include "jose.h"
 
 static apr_pool_t *fuzz_root;
 

@@ -2,7 +2,7 @@
  * form or json.  Whatever they accept is a non-empty user and password
  * without NUL. */
 #include "fuzz_common.h"
-#include "jwt_creds.h"
+#include "creds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -10,14 +10,15 @@ use Test::More;
 
 my $top = "$FindBin::Bin/../..";
 sub slurp { local (@ARGV, $/) = @_; <> }
-my $src = slurp("$top/mod_jwtauth.c");
+my $hdr = slurp("$top/glue/glue.h");
+my $src = slurp("$top/glue/config.c");
 
-my ($struct) = $src =~ /typedef struct \{\n((?:(?!typedef).)*?)\} jwtauth_dir_conf;/s
+my ($struct) = $hdr =~ /typedef struct \{\n((?:(?!typedef).)*?)\} jwtauth_dir_conf;/s
     or BAIL_OUT('jwtauth_dir_conf not found');
 my @fields = $struct =~ /^\s+[\w\s\*]+?\**(\w+);/mg;
 ok(@fields >= 10, 'found the config members (' . scalar(@fields) . ')');
 
-my ($merge) = $src =~ /\nstatic void \*merge_jwtauth_dir_config\(.*?\n\{\n(.*?)\n\}\n/s
+my ($merge) = $src =~ /\n(?:static )?void \*merge_jwtauth_dir_config\(.*?\n\{\n(.*?)\n\}\n/s
     or BAIL_OUT('merge_jwtauth_dir_config not found');
 for my $f (@fields) {
     next if $f eq 'policy';      # derived from the others by derive_policy()
@@ -34,7 +35,7 @@ for my $d (@directives) {
 }
 # hygiene: MACs are compared in constant time.  The module must import
 # CRYPTO_memcmp, and no plain memcmp/strcmp may touch a MAC or signature
-my $core = slurp("$top/jwt_core.c");
+my $core = slurp("$top/jose/sig.c");
 my $nm = `nm -D --undefined-only "$top/.libs/mod_jwtauth.so" 2>/dev/null`;
 ok($nm =~ /\bCRYPTO_memcmp\b/, 'the module imports CRYPTO_memcmp');
 ok($core =~ /CRYPTO_memcmp\(mac, sig, siglen\)/,

@@ -10,7 +10,7 @@
 #include <apr_strings.h>
 #include <openssl/evp.h>
 
-#include "jwt_core.h"
+#include "jose.h"
 #include "tap.h"
 
 #define NOW ((apr_int64_t)1700000000)
@@ -524,6 +524,7 @@ static void test_sign(void)
  * policy and generation; misses verify in full. */
 static void test_cache(void)
 {
+    jwt_cache_t *c64 = jwt_cache_create(64);
     jwt_key_t *key = make_key(key64, 64, NULL), *other = make_key(
         (const unsigned char *)"another key, thirty-two bytes long!!", 36,
         NULL);
@@ -543,38 +544,30 @@ static void test_cache(void)
     APR_ARRAY_PUSH(keys, jwt_key_t *) = key;
     APR_ARRAY_PUSH(keys2, jwt_key_t *) = other;
     pol.keys = keys;
-    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 1, NULL,
-                         &hit, &err) && !hit, "cache: first use verifies");
-    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 1, NULL,
-                         &hit, &err) && hit
+    ok(jwt_verify_cached(&jwt, pool, c64, tok, strlen(tok), &pol, NOW, 1, NULL, &hit, &err) && !hit, "cache: first use verifies");
+    ok(jwt_verify_cached(&jwt, pool, c64, tok, strlen(tok), &pol, NOW, 1, NULL, &hit, &err) && hit
        && !strcmp(jwt_claim_text(pool, &jwt->claims, "sub"), "x"),
        "cache: second use is a hit with the claims");
-    ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW + 10, 64,
-                          1, NULL, &hit, &err) && err.code == JWT_ERR_EXPIRED,
+    ok(!jwt_verify_cached(&jwt, pool, c64, tok, strlen(tok), &pol, NOW + 10, 1, NULL, &hit, &err) && err.code == JWT_ERR_EXPIRED,
        "cache: a cached token still expires");
-    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 1, NULL,
-                         &hit, &err) && !hit,
+    ok(jwt_verify_cached(&jwt, pool, c64, tok, strlen(tok), &pol, NOW, 1, NULL, &hit, &err) && !hit,
        "cache: the expired entry was dropped (verified afresh)");
     pol2 = pol;
     pol2.keys = keys2;
-    ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol2, NOW, 64, 1, NULL,
-                          &hit, &err) && !hit && err.code == JWT_ERR_SIGNATURE,
+    ok(!jwt_verify_cached(&jwt, pool, c64, tok, strlen(tok), &pol2, NOW, 1, NULL, &hit, &err) && !hit && err.code == JWT_ERR_SIGNATURE,
        "cache: another key set never takes the cached result");
     pol2 = pol;
     pol2.issuer = "someone";
-    ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol2, NOW, 64, 1, NULL,
-                          &hit, &err) && err.code == JWT_ERR_MISSING,
+    ok(!jwt_verify_cached(&jwt, pool, c64, tok, strlen(tok), &pol2, NOW, 1, NULL, &hit, &err) && err.code == JWT_ERR_MISSING,
        "cache: another iss rule never takes the cached result");
-    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 64, 2, NULL,
-                         &hit, &err) && !hit,
+    ok(jwt_verify_cached(&jwt, pool, c64, tok, strlen(tok), &pol, NOW, 2, NULL, &hit, &err) && !hit,
        "cache: a new generation misses");
     bad[strlen(bad) - 2] = bad[strlen(bad) - 2] == 'A' ? 'B' : 'A';
-    ok(!jwt_verify_cached(&jwt, pool, bad, strlen(bad), &pol, NOW, 64, 2, NULL,
-                          &hit, &err) && !hit,
+    ok(!jwt_verify_cached(&jwt, pool, c64, bad, strlen(bad), &pol, NOW, 2, NULL, &hit, &err) && !hit,
        "cache: a changed signature misses and fails");
-    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 0, 2, NULL,
-                         &hit, &err) && !hit,
-       "cache: 0 entries never hits");
+    ok(jwt_verify_cached(&jwt, pool, NULL, tok, strlen(tok), &pol, NOW, 2, NULL, &hit, &err) && !hit,
+       "cache: no cache never hits");
+    jwt_cache_destroy(c64);
 }
 
 /* A stand-in for a socache provider: a handful of slots in memory. */
@@ -655,57 +648,47 @@ static void test_shared(void)
     jwt_policy_fingerprint(fp2, &pol2);
     ok(memcmp(fp1, fp2, 32) != 0, "shared: iss changes the fingerprint");
 
-    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 0, 1, &sh,
-                         &hit, &err) && hit == JWT_CACHE_MISS
+    ok(jwt_verify_cached(&jwt, pool, NULL, tok, strlen(tok), &pol, NOW, 1, &sh, &hit, &err) && hit == JWT_CACHE_MISS
        && fake_stores == 1, "shared: first use verifies and stores");
     pol2 = pol;
     pol2.keys = keys2;
-    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol2, NOW, 0, 1, &sh,
-                         &hit, &err) && hit == JWT_CACHE_SHARED
+    ok(jwt_verify_cached(&jwt, pool, NULL, tok, strlen(tok), &pol2, NOW, 1, &sh, &hit, &err) && hit == JWT_CACHE_SHARED
        && !strcmp(jwt_claim_text(pool, &jwt->claims, "sub"), "y"),
        "shared: another process finds it, with the claims");
-    ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol2, NOW + 10, 0,
-                          1, &sh, &hit, &err) && err.code == JWT_ERR_EXPIRED,
+    ok(!jwt_verify_cached(&jwt, pool, NULL, tok, strlen(tok), &pol2, NOW + 10, 1, &sh, &hit, &err) && err.code == JWT_ERR_EXPIRED,
        "shared: a shared hit still expires");
-    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 0, 1, &sh2,
-                         &hit, &err) && hit == JWT_CACHE_MISS,
+    ok(jwt_verify_cached(&jwt, pool, NULL, tok, strlen(tok), &pol, NOW, 1, &sh2, &hit, &err) && hit == JWT_CACHE_MISS,
        "shared: an entry under another secret is not believed");
     /* an attacker who can write to the store plants an entry for a forged
      * token, with a MAC under a secret of their own */
     fake_stores = 0;
     memset(fake, 0, sizeof(fake));
-    ok(!jwt_verify_cached(&jwt, pool, forged, strlen(forged), &pol, NOW, 0, 1,
-                          &sh2, &hit, &err) && fake_stores == 0,
+    ok(!jwt_verify_cached(&jwt, pool, NULL, forged, strlen(forged), &pol, NOW, 1, &sh2, &hit, &err) && fake_stores == 0,
        "shared: a forged token fails and is not stored");
     /* a store that answers every key with an honest entry (of another
      * token): the MAC covers the key, so it does not verify there */
-    jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 0, 1, &sh,
-                      &hit, &err);
+    jwt_verify_cached(&jwt, pool, NULL, tok, strlen(tok), &pol, NOW, 1, &sh, &hit, &err);
     fake_any = 1;
-    ok(!jwt_verify_cached(&jwt, pool, forged, strlen(forged), &pol, NOW, 0, 1,
-                          &sh, &hit, &err) && hit == JWT_CACHE_MISS
+    ok(!jwt_verify_cached(&jwt, pool, NULL, forged, strlen(forged), &pol, NOW, 1, &sh, &hit, &err) && hit == JWT_CACHE_MISS
        && err.code == JWT_ERR_SIGNATURE,
        "shared: an honest entry offered for another token is refused");
     fake_any = 0;
     /* one changed byte in a stored entry: not believed */
     memset(fake, 0, sizeof(fake));
-    jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 0, 1, &sh,
-                      &hit, &err);
+    jwt_verify_cached(&jwt, pool, NULL, tok, strlen(tok), &pol, NOW, 1, &sh, &hit, &err);
     for (i = 0; i < 8; i++) {
         if (fake[i].used) {
             fake[i].val[fake[i].len - 3] ^= 1;
         }
     }
-    ok(jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol, NOW, 0, 1, &sh,
-                         &hit, &err) && hit == JWT_CACHE_MISS,
+    ok(jwt_verify_cached(&jwt, pool, NULL, tok, strlen(tok), &pol, NOW, 1, &sh, &hit, &err) && hit == JWT_CACHE_MISS,
        "shared: a tampered entry is a miss, the token verified afresh");
     pol2 = pol;
     pol2.keys = apr_array_make(pool, 1, sizeof(jwt_key_t *));
     APR_ARRAY_PUSH((apr_array_header_t *)pol2.keys, jwt_key_t *) = make_key(
         (const unsigned char *)"a third key, thirty-two bytes....", 33,
         NULL);
-    ok(!jwt_verify_cached(&jwt, pool, tok, strlen(tok), &pol2, NOW, 0, 1,
-                          &sh, &hit, &err) && hit == JWT_CACHE_MISS,
+    ok(!jwt_verify_cached(&jwt, pool, NULL, tok, strlen(tok), &pol2, NOW, 1, &sh, &hit, &err) && hit == JWT_CACHE_MISS,
        "shared: a scope with other keys never takes the entry");
 }
 

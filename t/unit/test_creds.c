@@ -4,7 +4,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 
-#include "jwt_creds.h"
+#include "creds.h"
 #include "tap.h"
 
 static apr_pool_t *pool;

@@ -21,7 +21,7 @@
 #include <openssl/ec.h>
 #include <openssl/bn.h>
 
-#include "jwt_core.h"
+#include "jose.h"
 #include "tap.h"
 
 static apr_pool_t *pool;

@@ -7,7 +7,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 
-#include "jwt_core.h"
+#include "jose.h"
 #include "tap.h"
 #include "../json_oracle.h"
 

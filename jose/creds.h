@@ -1,5 +1,5 @@
 /*
- * jwt_creds.h: parsers for the credentials a client sends to /login.
+ * creds.h: parsers for the credentials a client sends to /login.
  *
  * HTTP Basic (RFC 7617), an application/x-www-form-urlencoded body and a
  * JSON body, each giving a user name and a password.  Pure functions of
@@ -7,8 +7,8 @@
  * Every parser refuses empty fields, NUL and other control characters
  * in the user name, and anything it cannot read exactly.
  */
-#ifndef JWT_CREDS_H
-#define JWT_CREDS_H
+#ifndef JOSE_CREDS_H
+#define JOSE_CREDS_H
 
 #include <apr_pools.h>
 
@@ -29,4 +29,4 @@ int jwt_creds_form(const char **user, const char **password, apr_pool_t *p,
 int jwt_creds_json(const char **user, const char **password, apr_pool_t *p,
                    const char *body, size_t len);
 
-#endif /* JWT_CREDS_H */
+#endif /* JOSE_CREDS_H */

@@ -1,5 +1,5 @@
 /*
- * jwt_keys.c: keys for mod_jwtauth's JOSE core: HMAC secrets, PEM keys
+ * keys.c: keys for mod_jwtauth's JOSE core: HMAC secrets, PEM keys
  * and certificates, JWKs and JWK Sets (RFC 7517, RFC 8037), their
  * binding to algorithms, public JWK export and RFC 7638 thumbprints.
  *
@@ -21,7 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "jwt_internal.h"
+#include "internal.h"
 
 #define RSA_MIN_BITS 2048
 

@@ -1,5 +1,5 @@
 /*
- * jwt_creds.c: credential parsers for the /login handler (see jwt_creds.h).
+ * creds.c: credential parsers for the /login handler (see creds.h).
  */
 #include <string.h>
 #include <strings.h>
@@ -7,8 +7,8 @@
 #include <apr_strings.h>
 #include <apr_lib.h>
 
-#include "jwt_core.h"
-#include "jwt_creds.h"
+#include "creds.h"
+#include "util.h"
 
 #define MAX_USER 256
 #define MAX_PASSWORD 1024

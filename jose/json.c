@@ -1,5 +1,5 @@
 /*
- * jwt_json.c: the claims of a token, read in one pass without building
+ * json.c: the claims of a token, read in one pass without building
  * a tree.
  *
  * jwt_claims_parse() validates the whole payload as jansson would with
@@ -26,9 +26,10 @@
 #include <string.h>
 
 #include <apr_hash.h>
+#include <apr_tables.h>
 #include <apr_strings.h>
 
-#include "jwt_internal.h"
+#include "json.h"
 
 #define MAX_DEPTH 2048          /* jansson's JSON_PARSER_MAX_DEPTH */
 #define MAX_TEXT  (1u << 30)    /* offsets are 32 bits; tokens are small */

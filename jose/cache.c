@@ -1,9 +1,10 @@
 /*
- * jwt_cache.c: the validated-token cache of mod_jwtauth's core.
+ * cache.c: the validated-token cache of mod_jwtauth's core.
  *
- * One small direct-mapped table per thread (no lock, no sharing), keyed
- * by the exact token bytes together with the policy it was accepted under
- * (compared member by member) and a configuration generation; behind it,
+ * A jwt_cache_t is one small direct-mapped table for one thread at a time
+ * (no lock, no sharing), keyed by the exact token bytes together with the
+ * policy it was accepted under (jwt_policy_same) and a configuration
+ * generation, and a few parsed token headers; behind it,
  * optionally, a tier shared by processes or machines through callbacks
  * (httpd's socache in the module), whose entries are keyed by the
  * policy's fingerprint and the token and authenticated with an HMAC.
@@ -13,7 +14,7 @@
  * never outlives its validity, and a token accepted under one policy is
  * never accepted from the cache under another.
  *
- * No httpd header: APR, C11 thread-local storage.
+ * No httpd header: APR, jansson, OpenSSL.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "jwt_internal.h"
+#include "cache.h"
+#include "internal.h"
 
 typedef struct {
     char *token;                /* malloc'd copy, NULL when empty */
@@ -36,12 +38,11 @@ typedef struct {
     jwt_claims_t claims;        /* pointing into blob */
 } cache_entry_t;
 
-typedef struct {
-    size_t size;                /* a power of two */
+struct jwt_cache {
+    size_t size;                /* a power of two, or 0 */
     cache_entry_t *e;
-} cache_t;
-
-static _Thread_local cache_t *thread_cache;
+    jwt_headers_t headers;
+};
 
 static void entry_clear(cache_entry_t *e)
 {
@@ -51,43 +52,45 @@ static void entry_clear(cache_entry_t *e)
     memset(e, 0, sizeof(*e));
 }
 
-/* This thread's table, made on first use; NULL if memory is short. */
-static cache_t *cache_get(size_t entries)
+jwt_cache_t *jwt_cache_create(size_t entries)
 {
+    jwt_cache_t *c = calloc(1, sizeof(*c));
     size_t size = 1;
 
-    if (thread_cache) {
-        return thread_cache;
+    if (!c || !entries) {
+        return c;
     }
     while (size < entries && size < (1u << 20)) {
         size <<= 1;
     }
-    thread_cache = calloc(1, sizeof(*thread_cache));
-    if (thread_cache && !(thread_cache->e = calloc(size,
-                                                   sizeof(cache_entry_t)))) {
-        free(thread_cache);
-        thread_cache = NULL;
+    if (!(c->e = calloc(size, sizeof(cache_entry_t)))) {
+        free(c);
+        return NULL;
     }
-    if (thread_cache) {
-        thread_cache->size = size;
-    }
-    return thread_cache;
+    c->size = size;
+    return c;
 }
 
-/* Is b the very policy a was (same configuration-time objects, same
- * algorithm list and leeway)?  Compared member by member, no hashing. */
-static int same_policy(const jwt_policy_t *a, const jwt_policy_t *b)
+void jwt_cache_destroy(jwt_cache_t *c)
 {
-    return a->keys == b->keys && a->issuer == b->issuer
-        && a->audiences == b->audiences && a->typ == b->typ
-        && a->algs == b->algs && a->leeway == b->leeway;
+    size_t i;
+
+    if (!c) {
+        return;
+    }
+    for (i = 0; i < c->size; i++) {
+        entry_clear(&c->e[i]);
+    }
+    free(c->e);
+    jwt_headers_clear(&c->headers);
+    free(c);
 }
 
 /* The slot: FNV-1a over the token's last 32 bytes (its signature, which
  * differs from token to token), its length and the policy's key set.
  * Only a choice of slot: a hit still needs the whole token equal, so
  * tokens made to share a slot only evict each other. */
-static size_t slot_of(const cache_t *c, const char *token, size_t len,
+static size_t slot_of(const jwt_cache_t *c, const char *token, size_t len,
                       const jwt_policy_t *pol)
 {
     const unsigned char *s = (const unsigned char *)token
@@ -105,59 +108,6 @@ static size_t slot_of(const cache_t *c, const char *token, size_t len,
 
 /* ---------------------------------------------------------------- */
 /* the shared tier                                                  */
-
-static void fp_bytes(EVP_MD_CTX *md, const void *data, size_t len)
-{
-    unsigned char n[4] = { (unsigned char)(len >> 24),
-                           (unsigned char)(len >> 16),
-                           (unsigned char)(len >> 8), (unsigned char)len };
-
-    EVP_DigestUpdate(md, n, sizeof(n));
-    EVP_DigestUpdate(md, data, len);
-}
-
-static void fp_string(EVP_MD_CTX *md, const char *s)
-{
-    if (s) {
-        fp_bytes(md, "s", 1);
-        fp_bytes(md, s, strlen(s));
-    }
-    else {
-        fp_bytes(md, "-", 1);
-    }
-}
-
-void jwt_policy_fingerprint(unsigned char out[32], const jwt_policy_t *pol)
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char num[12];
-    int i;
-
-    memset(out, 0, 32);
-    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-        EVP_MD_CTX_free(md);
-        return;
-    }
-    fp_bytes(md, "mod_jwtauth policy v1", 21);
-    for (i = 0; i < 4; i++) {
-        num[i] = (unsigned char)(pol->algs >> (24 - 8 * i));
-    }
-    for (i = 0; i < 8; i++) {
-        num[4 + i] = (unsigned char)((apr_uint64_t)pol->leeway >> (56 - 8 * i));
-    }
-    fp_bytes(md, num, sizeof(num));
-    fp_string(md, pol->issuer);
-    fp_string(md, pol->typ);
-    for (i = 0; pol->audiences && i < pol->audiences->nelts; i++) {
-        fp_string(md, APR_ARRAY_IDX(pol->audiences, i, const char *));
-    }
-    fp_bytes(md, "k", 1);
-    for (i = 0; pol->keys && i < pol->keys->nelts; i++) {
-        fp_bytes(md, APR_ARRAY_IDX(pol->keys, i, const jwt_key_t *)->fp, 32);
-    }
-    EVP_DigestFinal_ex(md, out, NULL);
-    EVP_MD_CTX_free(md);
-}
 
 /* entry: "J1" | HMAC(secret, key | rest) | alg | kid length (2) | kid |
  * the claims' JSON text */
@@ -272,13 +222,13 @@ static void thread_store(cache_entry_t *e, const char *token, size_t len,
     e->alg = jwt->alg;
 }
 
-int jwt_verify_cached(jwt_t **out, apr_pool_t *p, const char *token,
-                      size_t len, const jwt_policy_t *pol, apr_int64_t now,
-                      size_t entries, apr_uint64_t generation,
+int jwt_verify_cached(jwt_t **out, apr_pool_t *p, jwt_cache_t *c,
+                      const char *token, size_t len, const jwt_policy_t *pol,
+                      apr_int64_t now, apr_uint64_t generation,
                       const jwt_shared_cache_t *shared, int *hit,
                       jwt_error_t *err)
 {
-    cache_t *c = entries ? cache_get(entries) : NULL;
+    jwt_headers_t *headers = c ? &c->headers : NULL;
     cache_entry_t *e = NULL;
     unsigned char key[32];
     jwt_t *jwt;
@@ -286,12 +236,15 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, const char *token,
 
     *hit = JWT_CACHE_MISS;
     if (len > JWT_CACHE_MAX_TOKEN) {
-        return jwt_verify(out, p, token, len, pol, now, err);
+        return jwt_verify_with(out, p, headers, token, len, pol, now, err);
     }
-    if (c) {
+    if (c && c->size) {
         e = &c->e[slot_of(c, token, len, pol)];
-        if (e->token && e->len == len && same_policy(&e->policy, pol)
-            && e->generation == generation && !memcmp(e->token, token, len)) {
+        /* the generation first: an entry of an older configuration holds
+         * pointers into memory that may be gone */
+        if (e->token && e->len == len && e->generation == generation
+            && !memcmp(e->token, token, len)
+            && jwt_policy_same(&e->policy, pol)) {
             /* the signature held for these very bytes under this very
              * policy: only the time-dependent checks can change */
             if (!jwt_check_claims(&e->claims, pol, now, err)) {
@@ -316,8 +269,7 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, const char *token,
         unsigned char fp[32];
         EVP_MD_CTX *md = EVP_MD_CTX_new();
 
-        jwt_policy_fingerprint(fp, pol);
-        if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)
+        if (!jwt_policy_fingerprint(fp, pol) || !md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)
             || !EVP_DigestUpdate(md, fp, sizeof(fp))
             || !EVP_DigestUpdate(md, token, len)
             || !EVP_DigestFinal_ex(md, key, NULL)) {
@@ -337,7 +289,7 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, const char *token,
             return 1;
         }
     }
-    if (!jwt_verify(out, p, token, len, pol, now, err)) {
+    if (!jwt_verify_with(out, p, headers, token, len, pol, now, err)) {
         return 0;
     }
     if (e) {

@@ -1,0 +1,272 @@
+/*
+ * access.c: the token check of every protected request: where the token
+ * comes from, its validation through the JOSE core (and this thread's
+ * cache), the 401 refusals, and the user and claims a valid token gives
+ * the rest of the request.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "apr_strings.h"
+#include "apr_thread_proc.h"
+
+#include "ap_config.h"
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_auth.h"
+
+#include "glue.h"
+
+#define DEFAULT_BEARER_REALM "jwtauth"
+#define CLAIM_PREFIX         "JWT_CLAIM_"
+#define THREAD_CACHE_KEY     "mod_jwtauth thread cache"
+
+/* The result already reached for this request, its parent or the request
+ * it was redirected from, under the same policy. */
+static jwtauth_result *find_result(request_rec *r,
+                                   const jwtauth_dir_conf *conf)
+{
+    request_rec *rr;
+
+    for (rr = r; rr; rr = rr->main ? rr->main : rr->prev) {
+        jwtauth_result *res = ap_get_module_config(rr->request_config,
+                                                   &jwtauth_module);
+        if (res && jwt_policy_same(&res->conf->policy, &conf->policy)) {
+            return res;
+        }
+    }
+    return NULL;
+}
+
+/* The token the client sent, or NULL when it sent none. */
+static const char *find_token(request_rec *r, const jwtauth_dir_conf *conf)
+{
+    const char *v = apr_table_get(r->headers_in, conf->policy.token_header);
+
+    if (!v || !*v) {
+        v = apr_table_get(r->headers_in, "Authorization");
+        if (!v || strncasecmp(v, "Bearer", 6) != 0
+            || (v[6] != ' ' && v[6] != '\0')) {
+            return NULL;
+        }
+        v += 6;
+    }
+    while (*v == ' ' || *v == '\t') {
+        v++;
+    }
+    return *v ? v : NULL;
+}
+
+static apr_status_t cache_cleanup(void *data)
+{
+    jwt_cache_destroy(data);
+    return APR_SUCCESS;
+}
+
+/* This thread's cache: made on its first request, destroyed with the
+ * thread (its pool's cleanup).  NULL when httpd names no thread or
+ * memory is short: the token is then verified in full. */
+static jwt_cache_t *thread_cache(request_rec *r)
+{
+    apr_thread_t *thd = r->connection->current_thread;
+    void *c = NULL;
+
+    if (!thd) {
+        return NULL;
+    }
+    if (apr_thread_data_get(&c, THREAD_CACHE_KEY, thd) == APR_SUCCESS && c) {
+        return c;
+    }
+    c = jwt_cache_create(jwtauth_cache_entries());
+    if (c && apr_thread_data_set(c, THREAD_CACHE_KEY, cache_cleanup, thd)
+             != APR_SUCCESS) {
+        jwt_cache_destroy(c);
+        c = NULL;
+    }
+    return c;
+}
+
+static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
+{
+    jwtauth_result *res = apr_pcalloc(r->pool, sizeof(*res));
+    const char *token = find_token(r, conf);
+    jwt_shared_cache_t shared;
+    jwt_error_t err;
+    int hit = 0;
+
+    res->conf = conf;
+    if (!token) {
+        res->result = RESULT_MISSING;
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "JWTAuth: no token in %s or Authorization",
+                      conf->policy.token_header);
+    }
+    else if (!jwt_verify_cached(&res->jwt, r->pool,
+                                conf->cache == 0 ? NULL : thread_cache(r),
+                                token, strlen(token), &conf->policy,
+                                apr_time_sec(apr_time_now()),
+                                jwtauth_cache_generation(),
+                                conf->cache == 0 ? NULL
+                                : jwtauth_shared_tier(r, &shared),
+                                &hit, &err)) {
+        res->result = RESULT_INVALID;
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "JWTAuth: token refused: %s", err.reason);
+    }
+    else if (!(res->user = jwt_claims_user(r->pool, &res->jwt->claims,
+                                           conf->policy.user_claim))) {
+        res->result = RESULT_INVALID;
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "JWTAuth: token refused: claim '%s' (JWTAuthUserClaim) "
+                      "is missing or not a string or integer",
+                      conf->policy.user_claim);
+    }
+    else {
+        res->result = RESULT_VALID;
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "JWTAuth: token accepted (alg %s, user %s%s)",
+                      jwt_alg_name(res->jwt->alg), res->user,
+                      hit == JWT_CACHE_THREAD ? ", cached"
+                      : hit == JWT_CACHE_SHARED ? ", shared cache" : "");
+    }
+    ap_set_module_config(r->request_config, &jwtauth_module, res);
+    return res;
+}
+
+/* Export the claims as JWT_CLAIM_<name> (jwt_claims_env: only names
+ * that reach CGI unchanged, and none that another claim shares without
+ * case); what is left out is logged once per request. */
+static void export_claims(request_rec *r, const jwt_claims_t *claims)
+{
+    apr_array_header_t *skipped = NULL;
+    apr_array_header_t *vars = jwt_claims_env(r->pool, claims, CLAIM_PREFIX,
+                                              APLOGrinfo(r) ? &skipped
+                                                            : NULL);
+    int i;
+
+    for (i = 0; i < vars->nelts; i++) {
+        const jwt_env_t *v = &APR_ARRAY_IDX(vars, i, jwt_env_t);
+
+        apr_table_setn(r->subprocess_env, v->name, v->value);
+    }
+    if (skipped && skipped->nelts) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTAuth: claims not "
+                      "exported as " CLAIM_PREFIX "*: %s (a name must be "
+                      "A-Z a-z 0-9 _ and differ from every other claim's "
+                      "in more than case)",
+                      ap_escape_logitem(r->pool,
+                                        apr_array_pstrcat(r->pool, skipped,
+                                                          ' ')));
+    }
+}
+
+/* Answer 401 with the seed's JSON body.  Subrequests only get the
+ * status: their output would land in the main response. */
+static int deny(request_rec *r, int invalid)
+{
+    const char *realm = ap_auth_name(r) ? ap_auth_name(r)
+                                        : DEFAULT_BEARER_REALM;
+
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   apr_psprintf(r->pool, "Bearer realm=\"%s\"%s",
+                                ap_escape_quotes(r->pool, realm),
+                                invalid ? ", error=\"invalid_token\"" : ""));
+    if (r->main) {
+        return HTTP_UNAUTHORIZED;
+    }
+    ap_discard_request_body(r);
+    r->status = HTTP_UNAUTHORIZED;
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    ap_set_content_type(r, "application/json");
+    ap_rputs(invalid ? MSG_INVALID : MSG_MISSING, r);
+    return DONE;
+}
+
+/* The result for this request: reused from its parent or the request it
+ * was redirected from when the policy is the same, else decided now. */
+static jwtauth_result *request_result(request_rec *r,
+                                      const jwtauth_dir_conf *conf)
+{
+    jwtauth_result *res = find_result(r, conf);
+
+    if (!res) {
+        return validate(r, conf);
+    }
+    ap_set_module_config(r->request_config, &jwtauth_module, res);
+    return res;
+}
+
+/* A valid token: its user and claims for the rest of the request. */
+static void apply_result(request_rec *r, const jwtauth_result *res)
+{
+    r->user = (char *)res->user;
+    r->ap_auth_type = "Bearer";
+    export_claims(r, &res->jwt->claims);
+}
+
+/* The token check of both access hooks.  A valid token sets r->user and
+ * the claims and leaves the Require rules to mod_authz_core.
+ *
+ * access_checker_ex (any_phase 0): a missing or invalid token ends the
+ * request here with the seed's 401.
+ *
+ * access_checker (any_phase 1), for legacy "Satisfy Any" only: there a
+ * host rule that passes (mod_access_compat passes every host when it has
+ * no rules) would skip check_access_ex and with it the token.  A missing
+ * or invalid token fails this phase too, so the request reaches the
+ * check_access_ex hook, which answers; a valid one is applied here, as
+ * authz may not run. */
+static int token_phase(request_rec *r, int any_phase)
+{
+    const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                        &jwtauth_module);
+    jwtauth_result *res;
+
+    if (conf->enabled != 1
+        || (any_phase && ap_satisfies(r) != SATISFY_ANY)) {
+        return DECLINED;
+    }
+    res = request_result(r, conf);
+    if (res->result != RESULT_VALID) {
+        return any_phase ? HTTP_UNAUTHORIZED
+                         : deny(r, res->result == RESULT_INVALID);
+    }
+    apply_result(r, res);
+    return DECLINED;
+}
+
+int jwtauth_check_access(request_rec *r)
+{
+    return token_phase(r, 0);
+}
+
+int jwtauth_check_access_any(request_rec *r)
+{
+    return token_phase(r, 1);
+}
+
+/* check_user_id: mod_authz_core asks for a user only when a Require rule
+ * needs one; the token already named it. */
+int jwtauth_check_user(request_rec *r)
+{
+    const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                        &jwtauth_module);
+    jwtauth_result *res;
+
+    if (conf->enabled != 1) {
+        return DECLINED;
+    }
+    res = ap_get_module_config(r->request_config, &jwtauth_module);
+    if (!res || res->result != RESULT_VALID) {
+        return HTTP_UNAUTHORIZED;
+    }
+    r->user = (char *)res->user;
+    r->ap_auth_type = "Bearer";
+    return OK;
+}
+

@@ -1,0 +1,703 @@
+/*
+ * config.c: mod_jwtauth's configuration: the per-directory record, its
+ * create and merge, the directive handlers and table, and the startup
+ * checks (check_config) that refuse a scope which can never work.
+ */
+#include <string.h>
+#include <strings.h>
+#include <errno.h>
+
+#include "apr_strings.h"
+#include "apr_file_io.h"
+#include "apr_lib.h"
+
+#include "ap_config.h"
+#include "ap_provider.h"
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "mod_auth.h"
+
+#include <openssl/crypto.h>
+
+#include "glue.h"
+
+#define DEFAULT_HEADER       "x-access-token"
+#define DEFAULT_USER_CLAIM   "sub"
+#define DEFAULT_LIFETIME     1800
+#define MAX_KEY_FILE         65536
+#define MAX_LEEWAY           86400
+#define MAX_LIFETIME         (366 * 86400)
+#define DEFAULT_CACHE_ENTRIES 256
+#define MAX_CACHE_ENTRIES    65536
+
+/* JWTAuthCacheEntries (main server): slots of each thread's cache */
+static size_t cache_entries = DEFAULT_CACHE_ENTRIES;
+/* bumped by every configuration load, so that a reload inside one
+ * process (httpd -X) can never match an entry of the old configuration */
+static apr_uint64_t cache_generation;
+
+size_t jwtauth_cache_entries(void)
+{
+    return cache_entries;
+}
+
+apr_uint64_t jwtauth_cache_generation(void)
+{
+    return cache_generation;
+}
+
+/* ---------------------------------------------------------------- */
+/* configuration records                                            */
+
+/* the policy the core checks tokens against, from a (merged) record;
+ * every member of jwt_policy_t is set here, from the record alone */
+static void derive_policy(jwtauth_dir_conf *conf)
+{
+    int i;
+
+    /* unset: every algorithm the scope's keys can run (each key is bound
+     * to its own, so this never lets one key run another's); merges run
+     * per request, so the keys are only walked when needed */
+    conf->policy.algs = conf->algs;
+    for (i = 0; !conf->algs && conf->keys && i < conf->keys->nelts; i++) {
+        conf->policy.algs |= jwt_key_algs(APR_ARRAY_IDX(conf->keys, i,
+                                                        jwt_key_t *));
+    }
+    conf->policy.keys = conf->keys;
+    conf->policy.typ = conf->typ;
+    conf->policy.issuer = conf->issuer;
+    conf->policy.audiences = conf->audiences;
+    conf->policy.leeway = conf->leeway == UNSET ? 0 : conf->leeway;
+    conf->policy.user_claim = conf->user_claim ? conf->user_claim
+                                               : DEFAULT_USER_CLAIM;
+    conf->policy.token_header = jwtauth_conf_header(conf);
+}
+
+void *create_jwtauth_dir_config(apr_pool_t *p, char *dir)
+{
+    jwtauth_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->enabled = UNSET;
+    conf->cache = UNSET;
+    conf->leeway = UNSET;
+    conf->lifetime = UNSET;
+    conf->sign_alg = JWT_ALG_UNKNOWN;
+    derive_policy(conf);
+    return conf;
+}
+
+#define MERGE_PTR(f) conf->f = add->f ? add->f : base->f
+
+void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
+{
+    jwtauth_dir_conf *base = basev, *add = addv;
+    jwtauth_dir_conf *conf = apr_palloc(p, sizeof(*conf));
+
+    conf->enabled = add->enabled != UNSET ? add->enabled : base->enabled;
+    MERGE_PTR(header);
+    MERGE_PTR(keys);
+    conf->key_source = add->keys ? add->key_source : base->key_source;
+    MERGE_PTR(signing_key);
+    conf->signing_source = add->signing_key ? add->signing_source
+                                            : base->signing_source;
+    MERGE_PTR(typ);
+    conf->cache = add->cache != UNSET ? add->cache : base->cache;
+    if (add->algs) {
+        conf->algs = add->algs;
+        conf->sign_alg = add->sign_alg;
+    }
+    else {
+        conf->algs = base->algs;
+        conf->sign_alg = base->sign_alg;
+    }
+    MERGE_PTR(issuer);
+    MERGE_PTR(audiences);
+    conf->leeway = add->leeway != UNSET ? add->leeway : base->leeway;
+    MERGE_PTR(user_claim);
+    conf->providers = add->providers ? add->providers : base->providers;
+    conf->provider_names = add->providers ? add->provider_names
+                                          : base->provider_names;
+    conf->lifetime = add->lifetime != UNSET ? add->lifetime : base->lifetime;
+    MERGE_PTR(login_claims);
+    derive_policy(conf);
+    return conf;
+}
+
+const char *jwtauth_conf_header(const jwtauth_dir_conf *conf)
+{
+    return conf->header ? conf->header : DEFAULT_HEADER;
+}
+
+apr_int64_t jwtauth_conf_lifetime(const jwtauth_dir_conf *conf)
+{
+    return conf->lifetime == UNSET ? DEFAULT_LIFETIME : conf->lifetime;
+}
+
+/* The key that signs at /login and its algorithm: JWTAuthSigningKeyFile,
+ * else the first private (HMAC) key of the scope that can run the first
+ * JWTAuthAlgorithms entry; with JWTAuthAlgorithms unset, the key's own
+ * first algorithm.  NULL when the scope has none. */
+const jwt_key_t *jwtauth_conf_signer(const jwtauth_dir_conf *conf,
+                                     jwt_alg_e *alg)
+{
+    const jwt_key_t *key = conf->signing_key;
+    int i;
+
+    for (i = 0; !key && conf->keys && i < conf->keys->nelts; i++) {
+        const jwt_key_t *k = APR_ARRAY_IDX(conf->keys, i, jwt_key_t *);
+
+        if (jwt_key_is_private(k)
+            && (conf->sign_alg == JWT_ALG_UNKNOWN
+                || (jwt_key_algs(k) & JWT_ALG_BIT(conf->sign_alg)))) {
+            key = k;
+        }
+    }
+    if (!key) {
+        return NULL;
+    }
+    *alg = conf->sign_alg != JWT_ALG_UNKNOWN ? conf->sign_alg
+                                             : jwt_key_default_alg(key);
+    return (jwt_key_algs(key) & JWT_ALG_BIT(*alg)) ? key : NULL;
+}
+
+/* ---------------------------------------------------------------- */
+/* directive handlers                                               */
+
+/* a whole number in [min, max], or an error naming the directive */
+static const char *parse_whole(cmd_parms *cmd, const char *arg,
+                                 apr_int64_t min, apr_int64_t max,
+                                 apr_int64_t *out)
+{
+    char *end;
+    apr_int64_t v;
+
+    errno = 0;
+    v = apr_strtoi64(arg, &end, 10);
+    if (errno || end == arg || *end || v < min || v > max) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number "
+                            "from %" APR_INT64_T_FMT " to %" APR_INT64_T_FMT,
+                            cmd->cmd->name, arg, min, max);
+    }
+    *out = v;
+    return NULL;
+}
+
+static const char *set_leeway(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    return parse_whole(cmd, arg, 0, MAX_LEEWAY,
+                         &((jwtauth_dir_conf *)dconf)->leeway);
+}
+
+static const char *set_cache_entries(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    apr_int64_t n;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    if (!(err = parse_whole(cmd, arg, 0, MAX_CACHE_ENTRIES, &n))) {
+        cache_entries = (size_t)n;
+    }
+    return err;
+}
+
+static const char *set_lifetime(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    return parse_whole(cmd, arg, 1, MAX_LIFETIME,
+                         &((jwtauth_dir_conf *)dconf)->lifetime);
+}
+
+/* An HTTP field name is a token (RFC 9110 §5.1). */
+static const char *set_header(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    const char *s;
+
+    for (s = arg; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
+            break;
+        }
+    }
+    if (!*arg || *s) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a header name",
+                            cmd->cmd->name, arg);
+    }
+    ((jwtauth_dir_conf *)dconf)->header = arg;
+    return NULL;
+}
+
+/* Read a key file whole (at most MAX_KEY_FILE bytes) into *buf, from the
+ * temp pool and NUL-terminated.  *world_readable tells whether every user
+ * of the machine may read it.  An error names the directive, the path and
+ * the OS error. */
+static const char *read_key_file(cmd_parms *cmd, const char *arg,
+                                 const char **path, unsigned char **buf,
+                                 apr_size_t *len, int *world_readable)
+{
+    apr_file_t *f = NULL;
+    apr_finfo_t finfo;
+    apr_status_t rv;
+    char ebuf[256];
+    const char *msg = NULL;
+
+    *path = ap_server_root_relative(cmd->pool, arg);
+    if (!*path) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                            cmd->cmd->name, arg);
+    }
+    rv = apr_file_open(&f, *path, APR_FOPEN_READ | APR_FOPEN_BINARY,
+                       APR_OS_DEFAULT, cmd->temp_pool);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&finfo, APR_FINFO_SIZE | APR_FINFO_PROT, f);
+    }
+    if (rv == APR_SUCCESS && finfo.size > MAX_KEY_FILE) {
+        msg = apr_psprintf(cmd->pool, "%s: %s is larger than %d bytes",
+                           cmd->cmd->name, *path, MAX_KEY_FILE);
+        goto cleanup;
+    }
+    if (rv == APR_SUCCESS) {
+        *buf = apr_palloc(cmd->temp_pool, (apr_size_t)finfo.size + 1);
+        rv = apr_file_read_full(f, *buf, (apr_size_t)finfo.size, len);
+        if (rv == APR_EOF) {
+            rv = APR_SUCCESS;
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        msg = apr_psprintf(cmd->pool, "%s: cannot read %s: %s",
+                           cmd->cmd->name, *path,
+                           apr_strerror(rv, ebuf, sizeof(ebuf)));
+        goto cleanup;
+    }
+    (*buf)[*len] = '\0';
+    *world_readable = (finfo.protection & APR_FPROT_WREAD) != 0;
+
+cleanup:
+    if (f) {
+        apr_file_close(f);
+    }
+    return msg;
+}
+
+static void warn_readable(cmd_parms *cmd, const char *path)
+{
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                 "%s: %s is readable by every user of this machine; make it "
+                 "readable by root only (chmod 600)", cmd->cmd->name, path);
+}
+
+/* read_key_file for a file that holds a secret: warn when every user of
+ * the machine can read it. */
+const char *jwtauth_read_secret_file(cmd_parms *cmd, const char *arg,
+                                     const char **path, unsigned char **buf,
+                                     apr_size_t *len)
+{
+    int open;
+    const char *msg = read_key_file(cmd, arg, path, buf, len, &open);
+
+    if (!msg && open) {
+        warn_readable(cmd, *path);
+    }
+    return msg;
+}
+
+/* Append keys to the scope's verification keys. */
+static void add_keys(cmd_parms *cmd, jwtauth_dir_conf *conf,
+                     const apr_array_header_t *keys, const char *path)
+{
+    if (!conf->keys) {
+        conf->keys = apr_array_make(cmd->pool, 2, sizeof(jwt_key_t *));
+    }
+    apr_array_cat(conf->keys, keys);
+    conf->key_source = path;
+}
+
+static const char *set_secret_file(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    apr_array_header_t *keys = apr_array_make(cmd->pool, 1,
+                                              sizeof(jwt_key_t *));
+    const char *path, *msg;
+    unsigned char *buf;
+    apr_size_t len = 0, size;
+    jwt_key_t *key;
+    jwt_error_t err;
+
+    if ((msg = jwtauth_read_secret_file(cmd, arg, &path, &buf, &len))) {
+        return msg;
+    }
+    size = len;
+    /* one trailing newline is the editor's, not the key's */
+    if (len > 0 && buf[len - 1] == '\n') {
+        len--;
+    }
+    if (!jwt_key_hmac_create(&key, cmd->pool, buf, len, NULL, &err)) {
+        msg = apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, path,
+                           err.reason);
+    }
+    OPENSSL_cleanse(buf, size);
+    if (msg) {
+        return msg;
+    }
+    APR_ARRAY_PUSH(keys, jwt_key_t *) = key;
+    add_keys(cmd, dconf, keys, path);
+    return NULL;
+}
+
+/* Read a key file and load its keys (jwt_keys_load) into a new array;
+ * an error names the directive and the path.  *world_readable as for
+ * read_key_file.  The file's bytes are wiped once parsed. */
+static const char *load_key_file(cmd_parms *cmd, const char *arg,
+                                 const char *kid, int want_private,
+                                 apr_array_header_t **keys, const char **path,
+                                 int *world_readable)
+{
+    const char *msg;
+    unsigned char *buf;
+    apr_size_t len = 0;
+    jwt_error_t err;
+
+    if ((msg = read_key_file(cmd, arg, path, &buf, &len, world_readable))) {
+        return msg;
+    }
+    *keys = apr_array_make(cmd->pool, 2, sizeof(jwt_key_t *));
+    if (!jwt_keys_load(*keys, cmd->pool, (const char *)buf, len, kid,
+                       want_private, &err)) {
+        msg = apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, *path,
+                           err.reason);
+    }
+    OPENSSL_cleanse(buf, len);
+    return msg;
+}
+
+/* JWTAuthKeyFile path [kid]: PEM public key or certificate, JWK, JWKS */
+static const char *set_key_file(cmd_parms *cmd, void *dconf, const char *arg,
+                                const char *kid)
+{
+    apr_array_header_t *keys;
+    const char *path, *msg;
+    int open, i;
+
+    if ((msg = load_key_file(cmd, arg, kid, 0, &keys, &path, &open))) {
+        return msg;
+    }
+    /* a JWK Set may hold HMAC secrets */
+    for (i = 0; open && i < keys->nelts; i++) {
+        if (jwt_key_kty(APR_ARRAY_IDX(keys, i, jwt_key_t *)) == JWT_KTY_OCT) {
+            warn_readable(cmd, path);
+            break;
+        }
+    }
+    add_keys(cmd, dconf, keys, path);
+    return NULL;
+}
+
+/* JWTAuthSigningKeyFile path [kid]: the private key /login signs with */
+static const char *set_signing_key_file(cmd_parms *cmd, void *dconf,
+                                        const char *arg, const char *kid)
+{
+    jwtauth_dir_conf *conf = dconf;
+    apr_array_header_t *keys;
+    const char *path, *msg;
+    int open = 0;
+
+    /* the warning stands whether or not the key parses */
+    msg = load_key_file(cmd, arg, kid, 1, &keys, &path, &open);
+    if (open) {
+        warn_readable(cmd, path);
+    }
+    if (msg) {
+        return msg;
+    }
+    if (keys->nelts != 1) {
+        return apr_psprintf(cmd->pool, "%s: %s holds %d keys; give the one "
+                            "that signs", cmd->cmd->name, path, keys->nelts);
+    }
+    conf->signing_key = APR_ARRAY_IDX(keys, 0, jwt_key_t *);
+    conf->signing_source = path;
+    return NULL;
+}
+
+static const char *set_algorithms(cmd_parms *cmd, void *dconf, int argc,
+                                  char *const argv[])
+{
+    jwtauth_dir_conf *conf = dconf;
+    int i;
+
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s needs at least one algorithm",
+                            cmd->cmd->name);
+    }
+    conf->algs = 0;
+    for (i = 0; i < argc; i++) {
+        jwt_alg_e alg = jwt_alg_from_name(argv[i], strlen(argv[i]));
+
+        if (!strcasecmp(argv[i], "none")) {
+            return apr_psprintf(cmd->pool, "%s: 'none' is never accepted "
+                                "(RFC 8725 section 3.1)", cmd->cmd->name);
+        }
+        if (alg == JWT_ALG_UNKNOWN) {
+            return apr_psprintf(cmd->pool, "%s: unknown algorithm '%s' "
+                                "(supported: HS256 HS384 HS512 RS256 RS384 "
+                                "RS512 PS256 PS384 PS512 ES256 ES384 ES512 "
+                                "ES256K EdDSA)", cmd->cmd->name, argv[i]);
+        }
+        if (i == 0) {
+            conf->sign_alg = alg;
+        }
+        conf->algs |= JWT_ALG_BIT(alg);
+    }
+    return NULL;
+}
+
+static const char *set_audience(cmd_parms *cmd, void *dconf, int argc,
+                                char *const argv[])
+{
+    jwtauth_dir_conf *conf = dconf;
+    int i;
+
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s needs at least one audience",
+                            cmd->cmd->name);
+    }
+    conf->audiences = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    for (i = 0; i < argc; i++) {
+        APR_ARRAY_PUSH(conf->audiences, const char *) = argv[i];
+    }
+    return NULL;
+}
+
+static const char *set_providers(cmd_parms *cmd, void *dconf, int argc,
+                                 char *const argv[])
+{
+    jwtauth_dir_conf *conf = dconf;
+    int i;
+
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s needs at least one provider",
+                            cmd->cmd->name);
+    }
+    conf->providers = apr_array_make(cmd->pool, argc,
+                                     sizeof(const authn_provider *));
+    conf->provider_names = apr_array_make(cmd->pool, argc,
+                                          sizeof(const char *));
+    for (i = 0; i < argc; i++) {
+        const authn_provider *prov = ap_lookup_provider(
+            AUTHN_PROVIDER_GROUP, argv[i], AUTHN_PROVIDER_VERSION);
+
+        if (!prov) {
+            return apr_psprintf(cmd->pool, "%s: unknown authn provider '%s' "
+                                "(is mod_authn_%s loaded?)", cmd->cmd->name,
+                                argv[i], argv[i]);
+        }
+        if (!prov->check_password) {
+            return apr_psprintf(cmd->pool, "%s: provider '%s' cannot check "
+                                "passwords", cmd->cmd->name, argv[i]);
+        }
+        APR_ARRAY_PUSH(conf->providers, const authn_provider *) = prov;
+        APR_ARRAY_PUSH(conf->provider_names, const char *) = argv[i];
+    }
+    return NULL;
+}
+
+static const char *set_login_claim(cmd_parms *cmd, void *dconf,
+                                   const char *name, const char *expr,
+                                   const char *type)
+{
+    static const char *const reserved[] = {
+        "sub", "iat", "exp", "nbf", "jti", "iss", "aud", NULL
+    };
+    jwtauth_dir_conf *conf = dconf;
+    jwtauth_login_claim *lc;
+    const char *err = NULL;
+    int i;
+
+    for (i = 0; reserved[i]; i++) {
+        if (!strcmp(name, reserved[i])) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is set by the module "
+                                "itself", cmd->cmd->name, name);
+        }
+    }
+    if (!*name) {
+        return apr_psprintf(cmd->pool, "%s: empty claim name",
+                            cmd->cmd->name);
+    }
+    if (!conf->login_claims) {
+        conf->login_claims = apr_array_make(cmd->pool, 4,
+                                            sizeof(jwtauth_login_claim));
+    }
+    lc = apr_array_push(conf->login_claims);
+    lc->name = name;
+    if (!jwt_value_type(&lc->type, type)) {
+        return apr_psprintf(cmd->pool, "%s: type '%s' is not string, int "
+                            "or bool", cmd->cmd->name, type);
+    }
+    lc->expr = ap_expr_parse_cmd(cmd, expr, AP_EXPR_FLAG_STRING_RESULT,
+                                 &err, NULL);
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: cannot parse '%s': %s",
+                            cmd->cmd->name, expr, err);
+    }
+    return NULL;
+}
+
+const command_rec jwtauth_cmds[] = {
+    AP_INIT_FLAG("JWTAuth", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(jwtauth_dir_conf, enabled), OR_AUTHCFG,
+                 "On to require a valid JWT in this scope"),
+    AP_INIT_TAKE1("JWTAuthHeader", set_header, NULL, RSRC_CONF | ACCESS_CONF,
+                  "request header that carries the token"),
+    AP_INIT_TAKE1("JWTAuthSecretFile", set_secret_file, NULL,
+                  RSRC_CONF | ACCESS_CONF, "file holding the HMAC secret"),
+    AP_INIT_TAKE12("JWTAuthKeyFile", set_key_file, NULL,
+                   RSRC_CONF | ACCESS_CONF,
+                   "PEM public key or certificate, JWK or JWK Set [kid]"),
+    AP_INIT_TAKE12("JWTAuthSigningKeyFile", set_signing_key_file, NULL,
+                   RSRC_CONF | ACCESS_CONF,
+                   "private key (PEM or JWK) that signs at /login [kid]"),
+    AP_INIT_TAKE1("JWTAuthType", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(jwtauth_dir_conf, typ),
+                  RSRC_CONF | ACCESS_CONF, "required typ header value"),
+    AP_INIT_TAKE_ARGV("JWTAuthAlgorithms", set_algorithms, NULL,
+                      RSRC_CONF | ACCESS_CONF,
+                      "accepted alg values; the first one signs"),
+    AP_INIT_TAKE1("JWTAuthIssuer", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(jwtauth_dir_conf, issuer),
+                  RSRC_CONF | ACCESS_CONF, "iss issued and required"),
+    AP_INIT_TAKE_ARGV("JWTAuthAudience", set_audience, NULL,
+                      RSRC_CONF | ACCESS_CONF, "aud issued and required"),
+    AP_INIT_TAKE1("JWTAuthLeeway", set_leeway, NULL, RSRC_CONF | ACCESS_CONF,
+                  "seconds of clock skew allowed for exp, nbf and iat"),
+    AP_INIT_TAKE1("JWTAuthUserClaim", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(jwtauth_dir_conf, user_claim),
+                  RSRC_CONF | ACCESS_CONF, "claim that names the user"),
+    AP_INIT_TAKE_ARGV("JWTAuthProvider", set_providers, NULL, ACCESS_CONF,
+                      "authn providers that check login credentials"),
+    AP_INIT_FLAG("JWTAuthCache", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(jwtauth_dir_conf, cache),
+                 RSRC_CONF | ACCESS_CONF,
+                 "Off to verify every presentation of a token afresh"),
+    AP_INIT_TAKE1("JWTAuthCacheEntries", set_cache_entries, NULL, RSRC_CONF,
+                  "validated-token cache slots per thread (0: none)"),
+    AP_INIT_TAKE1("JWTAuthSharedCache", jwtauth_set_shared_cache, NULL, RSRC_CONF,
+                  "socache provider[:args] shared by processes or machines"),
+    AP_INIT_TAKE1("JWTAuthSharedCacheSecretFile",
+                  jwtauth_set_shared_secret, NULL,
+                  RSRC_CONF, "MAC key of shared cache entries (32-64 bytes)"),
+    AP_INIT_TAKE1("JWTAuthTokenLifetime", set_lifetime, NULL,
+                  RSRC_CONF | ACCESS_CONF, "lifetime of issued tokens"),
+    AP_INIT_TAKE23("JWTAuthLoginClaim", set_login_claim, NULL, ACCESS_CONF,
+                   "claim name, ap_expr value and type string|int|bool"),
+    { NULL }
+};
+
+/* ---------------------------------------------------------------- */
+/* startup checks                                                   */
+
+/* Cross-directive checks of one (merged) scope; NULL when sound. */
+static const char *check_scope(apr_pool_t *p, const jwtauth_dir_conf *conf)
+{
+    unsigned have = 0;
+    int hmac = 0;
+    jwt_alg_e alg;
+    int i;
+
+    if (conf->enabled == 1 && (!conf->keys || conf->keys->nelts == 0)) {
+        return "JWTAuth On but no key: add JWTAuthSecretFile or "
+               "JWTAuthKeyFile";
+    }
+    if (conf->signing_key && !jwtauth_conf_signer(conf, &alg)) {
+        return apr_psprintf(p, "JWTAuthAlgorithms %s: the key in %s "
+                            "(JWTAuthSigningKeyFile) cannot sign it",
+                            jwt_alg_name(conf->sign_alg),
+                            conf->signing_source);
+    }
+    if (!conf->keys || !conf->algs) {
+        return NULL;
+    }
+    for (i = 0; i < conf->keys->nelts; i++) {
+        const jwt_key_t *k = APR_ARRAY_IDX(conf->keys, i, jwt_key_t *);
+
+        have |= jwt_key_algs(k);
+        hmac |= jwt_key_kty(k) == JWT_KTY_OCT;
+    }
+    /* an HS algorithm listed beside an HMAC secret too short for it is a
+     * key the RFC refuses (RFC 7518 section 3.2); other algorithms may be
+     * listed server-wide for scopes that have their keys */
+    for (i = 1; hmac && i < JWT_ALG_COUNT; i++) {
+        if ((conf->algs & JWT_ALG_BIT(i)) && !(have & JWT_ALG_BIT(i))
+            && jwt_alg_kty((jwt_alg_e)i) == JWT_KTY_OCT) {
+            return apr_psprintf(p, "JWTAuthAlgorithms %s: the HMAC key of "
+                                "this scope is shorter than its hash (RFC "
+                                "7518 section 3.2; last key file %s)",
+                                jwt_alg_name((jwt_alg_e)i), conf->key_source);
+        }
+    }
+    if (conf->enabled == 1 && !(conf->algs & have)) {
+        return apr_psprintf(p, "JWTAuth On, but no algorithm of "
+                            "JWTAuthAlgorithms can run with this scope's "
+                            "keys (last key file %s)", conf->key_source);
+    }
+    return NULL;
+}
+
+static int check_sections(apr_pool_t *p, server_rec *s,
+                          const jwtauth_dir_conf *base,
+                          apr_array_header_t *sections)
+{
+    ap_conf_vector_t **sec = (ap_conf_vector_t **)sections->elts;
+    int i;
+
+    for (i = 0; i < sections->nelts; i++) {
+        core_dir_config *core = ap_get_core_module_config(sec[i]);
+        jwtauth_dir_conf *add = ap_get_module_config(sec[i], &jwtauth_module);
+        const char *err;
+
+        if (!add) {
+            continue;
+        }
+        err = check_scope(p, merge_jwtauth_dir_config(p, (void *)base, add));
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                         "mod_jwtauth: in the section for %s: %s",
+                         core->d ? core->d : "?", err);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Walk every server and its <Location>/<Directory> sections, merged onto
+ * the server defaults, so that apachectl -t already refuses a scope that
+ * could never validate a token. */
+int jwtauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                apr_pool_t *ptemp, server_rec *s)
+{
+    cache_generation++;
+    for (; s; s = s->next) {
+        core_server_config *sconf = ap_get_core_module_config(
+                                        s->module_config);
+        jwtauth_dir_conf *base = ap_get_module_config(s->lookup_defaults,
+                                                      &jwtauth_module);
+        const char *err;
+
+        /* the directive handlers leave the derived policy to here; a
+         * request that no section matches uses this record unmerged */
+        derive_policy(base);
+        err = check_scope(ptemp, base);
+
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                         "mod_jwtauth: %s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (!check_sections(ptemp, s, base, sconf->sec_url)
+            || !check_sections(ptemp, s, base, sconf->sec_dir)) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
+}
+

@@ -1,0 +1,156 @@
+/*
+ * glue.h: what the rooms of mod_jwtauth's httpd glue share.
+ *
+ * The glue turns httpd's configuration and requests into calls of the
+ * JOSE core (jose/, which knows nothing of httpd).  One file a concern:
+ *   config.c   records, create/merge, directives, startup checks
+ *   access.c   token sources, validation, refusals, claim export
+ *   authz.c    the jwt-claim authz provider
+ *   login.c    the jwtauth-login handler
+ *   jwks.c     the jwtauth-jwks handler
+ *   socache.c  the shared cache tier on httpd's socache providers
+ * and mod_jwtauth.c the module record, register_hooks and the init hooks.
+ * Arrows: mod_jwtauth.c -> rooms -> config.c -> jose/.
+ */
+#ifndef JWTAUTH_GLUE_H
+#define JWTAUTH_GLUE_H
+
+#include "apr_tables.h"
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "ap_expr.h"
+#include "mod_auth.h"
+
+#include "jose/alg.h"
+#include "jose/cache.h"
+#include "jose/claims.h"
+#include "jose/keys.h"
+#include "jose/policy.h"
+
+/* The .so exports this and nothing else: everything is compiled with
+ * -fvisibility=hidden, and httpd loads modules with RTLD_GLOBAL. */
+#if defined(__GNUC__)
+#define JWTAUTH_EXPORT __attribute__((visibility("default")))
+#else
+#define JWTAUTH_EXPORT
+#endif
+
+extern JWTAUTH_EXPORT module AP_MODULE_DECLARE_DATA jwtauth_module;
+
+/* log lines name the module (mod_jwtauth.c declares it itself) */
+#ifndef JWTAUTH_MODULE_RECORD
+APLOG_USE_MODULE(jwtauth);
+#endif
+
+#define UNSET -1
+
+#define MSG_MISSING "{\"message\": \"Token is missing!\"}"
+#define MSG_INVALID "{\"message\": \"Token is invalid!\"}"
+
+/* one JWTAuthLoginClaim */
+typedef struct {
+    const char *name;
+    ap_expr_info_t *expr;
+    jwt_value_type_e type;
+} jwtauth_login_claim;
+
+typedef struct {
+    int enabled;                        /* JWTAuth, UNSET/0/1 */
+    const char *header;                 /* JWTAuthHeader */
+    apr_array_header_t *keys;           /* jwt_key_t *: JWTAuthSecretFile,
+                                         * JWTAuthKeyFile */
+    const char *key_source;             /* the last file keys came from */
+    const jwt_key_t *signing_key;       /* JWTAuthSigningKeyFile */
+    const char *signing_source;         /* and its file */
+    const char *typ;                    /* JWTAuthType */
+    int cache;                          /* JWTAuthCache, UNSET/0/1 */
+    unsigned algs;                      /* JWTAuthAlgorithms, 0 = unset */
+    jwt_alg_e sign_alg;                 /* the first of them */
+    const char *issuer;                 /* JWTAuthIssuer */
+    apr_array_header_t *audiences;      /* JWTAuthAudience */
+    apr_int64_t leeway;                 /* JWTAuthLeeway, UNSET */
+    const char *user_claim;             /* JWTAuthUserClaim */
+    apr_array_header_t *providers;      /* JWTAuthProvider: authn_provider * */
+    apr_array_header_t *provider_names; /* and their names */
+    apr_int64_t lifetime;               /* JWTAuthTokenLifetime, UNSET */
+    apr_array_header_t *login_claims;   /* JWTAuthLoginClaim */
+    jwt_policy_t policy;                /* derived in merge */
+} jwtauth_dir_conf;
+
+/* ---- config.c ---- */
+
+extern const command_rec jwtauth_cmds[];
+
+void *create_jwtauth_dir_config(apr_pool_t *p, char *dir);
+void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv);
+
+/* the defaults of unset members */
+const char *jwtauth_conf_header(const jwtauth_dir_conf *conf);
+apr_int64_t jwtauth_conf_lifetime(const jwtauth_dir_conf *conf);
+
+/* The key that signs at /login and its algorithm, or NULL. */
+const jwt_key_t *jwtauth_conf_signer(const jwtauth_dir_conf *conf,
+                                     jwt_alg_e *alg);
+
+/* JWTAuthCacheEntries, and the generation of the configuration */
+size_t jwtauth_cache_entries(void);
+apr_uint64_t jwtauth_cache_generation(void);
+
+/* check_config: refuse what can never work (apachectl -t) */
+int jwtauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                         apr_pool_t *ptemp, server_rec *s);
+
+/* A secret file read whole into the temp pool (warns when every user
+ * may read it); an error names the directive. */
+const char *jwtauth_read_secret_file(cmd_parms *cmd, const char *arg,
+                                     const char **path, unsigned char **buf,
+                                     apr_size_t *len);
+
+/* ---- access.c ---- */
+
+/* The outcome of validation for one request, kept in its request_config
+ * so that subrequests and internal redirects under the same policy reuse
+ * it instead of validating again. */
+typedef enum {
+    RESULT_MISSING,
+    RESULT_INVALID,
+    RESULT_VALID
+} jwtauth_result_e;
+
+typedef struct {
+    jwtauth_result_e result;
+    const jwtauth_dir_conf *conf;       /* the scope it was decided for */
+    jwt_t *jwt;                         /* when valid */
+    const char *user;                   /* when valid */
+} jwtauth_result;
+
+int jwtauth_check_access(request_rec *r);
+int jwtauth_check_access_any(request_rec *r);
+int jwtauth_check_user(request_rec *r);
+
+/* ---- authz.c ---- */
+
+extern const authz_provider jwtauth_claim_provider;
+
+/* ---- login.c, jwks.c ---- */
+
+int jwtauth_login_handler(request_rec *r);
+int jwtauth_jwks_handler(request_rec *r);
+
+/* ---- socache.c ---- */
+
+const char *jwtauth_set_shared_cache(cmd_parms *cmd, void *dconf,
+                                     const char *arg);
+const char *jwtauth_set_shared_secret(cmd_parms *cmd, void *dconf,
+                                      const char *arg);
+int jwtauth_socache_pre_config(apr_pool_t *pconf);
+int jwtauth_socache_post_config(apr_pool_t *pconf, server_rec *s);
+void jwtauth_socache_child_init(apr_pool_t *p, server_rec *s);
+
+/* The shared tier's callbacks for this request, or NULL without one. */
+const jwt_shared_cache_t *jwtauth_shared_tier(request_rec *r,
+                                              jwt_shared_cache_t *sh);
+
+#endif /* JWTAUTH_GLUE_H */

@@ -1,0 +1,304 @@
+/*
+ * claims.c: decisions on the claims of a token that passed its
+ * signature check: the registered claims (RFC 7519 section 4.1) against
+ * a policy.
+ *
+ * No httpd header: APR and jansson.
+ */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "claims.h"
+
+
+/* A NumericDate claim (RFC 7519 §2): an integer or a finite real.
+ * Returns 1 and *value when present and numeric, 0 when absent,
+ * -1 when present with another type. */
+static int numeric_date(const jwt_claims_t *c, const char *name,
+                        double *value)
+{
+    const jwt_member_t *m = jwt_claims_get(c, name);
+
+    if (!m) {
+        return 0;
+    }
+    return jwt_member_number(c, m, value) ? 1 : -1;
+}
+
+int jwt_check_claims(const jwt_claims_t *claims, const jwt_policy_t *pol,
+                     apr_int64_t now, jwt_error_t *err)
+{
+    double t, lo = (double)now - (double)pol->leeway,
+           hi = (double)now + (double)pol->leeway;
+    const jwt_member_t *v;
+    int i, rc;
+
+    /* exp is required: a token that never expires is refused */
+    rc = numeric_date(claims, "exp", &t);
+    if (rc == 0) {
+        jwt_set_err(err, JWT_ERR_MISSING, "no exp claim");
+        return 0;
+    }
+    if (rc < 0) {
+        jwt_set_err(err, JWT_ERR_CLAIM, "exp is not a NumericDate");
+        return 0;
+    }
+    if (t <= lo) {
+        jwt_set_err(err, JWT_ERR_EXPIRED, "token expired");
+        return 0;
+    }
+    rc = numeric_date(claims, "nbf", &t);
+    if (rc < 0) {
+        jwt_set_err(err, JWT_ERR_CLAIM, "nbf is not a NumericDate");
+        return 0;
+    }
+    if (rc > 0 && t > hi) {
+        jwt_set_err(err, JWT_ERR_NOT_YET, "token not yet valid (nbf)");
+        return 0;
+    }
+    rc = numeric_date(claims, "iat", &t);
+    if (rc < 0) {
+        jwt_set_err(err, JWT_ERR_CLAIM, "iat is not a NumericDate");
+        return 0;
+    }
+    if (rc > 0 && t > hi) {
+        jwt_set_err(err, JWT_ERR_NOT_YET, "token issued in the future (iat)");
+        return 0;
+    }
+    if (pol->issuer) {
+        if (!(v = jwt_claims_get(claims, "iss"))) {
+            jwt_set_err(err, JWT_ERR_MISSING, "no iss claim");
+            return 0;
+        }
+        if (v->type != JWT_JSON_STRING
+            || !jwt_member_has_string(claims, v, pol->issuer)) {
+            jwt_set_err(err, JWT_ERR_ISSUER, "iss does not match");
+            return 0;
+        }
+    }
+    if (pol->audiences && pol->audiences->nelts > 0) {
+        if (!(v = jwt_claims_get(claims, "aud"))) {
+            jwt_set_err(err, JWT_ERR_MISSING, "no aud claim");
+            return 0;
+        }
+        if (v->type != JWT_JSON_STRING && v->type != JWT_JSON_ARRAY) {
+            jwt_set_err(err, JWT_ERR_CLAIM, "aud is neither string nor array");
+            return 0;
+        }
+        for (i = 0; i < pol->audiences->nelts; i++) {
+            if (jwt_member_has_string(claims, v,
+                                      APR_ARRAY_IDX(pol->audiences, i,
+                                                    const char *))) {
+                break;
+            }
+        }
+        if (i == pol->audiences->nelts) {
+            jwt_set_err(err, JWT_ERR_AUDIENCE, "aud does not match");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
+/* ---------------------------------------------------------------- */
+/* the user, Require jwt-claim                                      */
+
+const char *jwt_claims_user(apr_pool_t *p, const jwt_claims_t *c,
+                            const char *name)
+{
+    const jwt_member_t *v = jwt_claims_get(c, name);
+
+    if (!v || (v->type == JWT_JSON_STRING ? v->value_len == 0
+                                          : v->type != JWT_JSON_INTEGER)) {
+        return NULL;
+    }
+    return jwt_member_text(p, c, v);
+}
+
+/* A scalar claim value as the text a Require line would spell it. */
+static const char *scalar_text(apr_pool_t *p, const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return json_string_value(v);
+    case JSON_INTEGER:
+        return apr_psprintf(p, "%" APR_INT64_T_FMT,
+                            (apr_int64_t)json_integer_value(v));
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    case JSON_NULL:
+        return "null";
+    default:
+        return NULL;            /* reals and objects never match */
+    }
+}
+
+static int value_matches(apr_pool_t *p, const json_t *v,
+                         const apr_array_header_t *values)
+{
+    const char *text = scalar_text(p, v);
+    int i;
+
+    if (!text || (json_is_string(v)
+                  && strlen(text) != json_string_length(v))) {
+        return 0;
+    }
+    for (i = 0; i < values->nelts; i++) {
+        if (!strcmp(text, APR_ARRAY_IDX(values, i, const char *))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int jwt_claim_matches(apr_pool_t *p, const jwt_claims_t *c,
+                      const char *name, const apr_array_header_t *values)
+{
+    const jwt_member_t *m = jwt_claims_get(c, name);
+    json_t *v, *e;
+    size_t i;
+
+    if (!m || !(v = jwt_member_json(p, c, m))) {
+        return 0;
+    }
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e) {
+            if (value_matches(p, e, values)) {
+                return 1;
+            }
+        }
+        return 0;
+    }
+    return value_matches(p, v, values);
+}
+
+/* ---------------------------------------------------------------- */
+/* environment variables                                            */
+
+/* httpd passes a variable to CGI unchanged only when its name is made of
+ * these (ap_create_environment turns anything else into '_'). */
+static int exportable(const char *name, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')
+              || (ch >= '0' && ch <= '9') || ch == '_')) {
+            return 0;
+        }
+    }
+    return len > 0;
+}
+
+static int same_without_case(const char *a, size_t alen, const char *b,
+                             size_t blen)
+{
+    return alen == blen && !strncasecmp(a, b, alen);
+}
+
+apr_array_header_t *jwt_claims_env(apr_pool_t *p, const jwt_claims_t *c,
+                                   const char *prefix,
+                                   apr_array_header_t **skipped)
+{
+    apr_array_header_t *vars = apr_array_make(p, c->n, sizeof(jwt_env_t));
+    size_t plen = strlen(prefix);
+    int i, j;
+
+    if (skipped) {
+        *skipped = apr_array_make(p, 1, sizeof(const char *));
+    }
+    for (i = 0; i < c->n; i++) {
+        const jwt_member_t *m = &c->m[i];
+        const char *name = c->base + m->name;
+        int clash = 0;
+        jwt_env_t *v;
+        char *n;
+
+        /* names are unique (the scanner refuses duplicates), so a clash
+         * is another claim spelt with other case */
+        for (j = 0; !clash && j < c->n; j++) {
+            clash = j != i && same_without_case(name, m->name_len,
+                                                c->base + c->m[j].name,
+                                                c->m[j].name_len);
+        }
+        if (clash || !exportable(name, m->name_len)) {
+            if (skipped) {
+                APR_ARRAY_PUSH(*skipped, const char *) =
+                    apr_pstrmemdup(p, name, m->name_len);
+            }
+            continue;
+        }
+        n = apr_palloc(p, plen + m->name_len + 1);
+        memcpy(n, prefix, plen);
+        memcpy(n + plen, name, m->name_len);
+        n[plen + m->name_len] = '\0';
+        v = apr_array_push(vars);
+        v->name = n;
+        if (!(v->value = jwt_member_text(p, c, m))) {
+            vars->nelts--;
+        }
+    }
+    return vars;
+}
+
+/* ---------------------------------------------------------------- */
+/* typed values of issued claims                                    */
+
+int jwt_value_type(jwt_value_type_e *out, const char *name)
+{
+    if (!name || !strcasecmp(name, "string")) {
+        *out = JWT_VALUE_STRING;
+    }
+    else if (!strcasecmp(name, "int")) {
+        *out = JWT_VALUE_INT;
+    }
+    else if (!strcasecmp(name, "bool")) {
+        *out = JWT_VALUE_BOOL;
+    }
+    else {
+        return 0;
+    }
+    return 1;
+}
+
+json_t *jwt_typed_value(const char *s, jwt_value_type_e type)
+{
+    static const char *const yes[] = { "1", "true", "on", "yes", NULL };
+    static const char *const no[] = { "", "0", "false", "off", "no", NULL };
+    apr_int64_t n;
+    char *end;
+    int i;
+
+    switch (type) {
+    case JWT_VALUE_INT:
+        errno = 0;
+        n = apr_strtoi64(s, &end, 10);
+        if (errno || end == s || *end || apr_isspace(*s) || *s == '+') {
+            return NULL;
+        }
+        return json_integer((json_int_t)n);
+    case JWT_VALUE_BOOL:
+        for (i = 0; yes[i]; i++) {
+            if (!strcasecmp(s, yes[i])) {
+                return json_true();
+            }
+        }
+        for (i = 0; no[i]; i++) {
+            if (!strcasecmp(s, no[i])) {
+                return json_false();
+            }
+        }
+        return NULL;
+    default:
+        return json_string(s);
+    }
+}

@@ -1,0 +1,320 @@
+/*
+ * jws.c: compact JWS (RFC 7515) and JWT (RFC 7519): verify a token
+ * against a policy, sign one with a key.
+ *
+ * No httpd header: APR, jansson and OpenSSL.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <apr_strings.h>
+
+#include <openssl/crypto.h>
+
+#include "internal.h"
+
+
+/* Upper bound of a compact token we look at; httpd's own request header
+ * limit (8190 bytes) is well below it. */
+#define JWT_MAX_TOKEN 65536
+
+/* ---------------------------------------------------------------- */
+/* verify and sign                                                  */
+
+/* Check the protected header; on success *alg and *kid are set. */
+static int check_header(const json_t *hdr, const jwt_policy_t *pol,
+                        jwt_alg_e *alg, const char **kid, jwt_error_t *err)
+{
+    json_t *v = json_object_get(hdr, "alg");
+
+    if (!json_is_string(v)) {
+        jwt_set_err(err, JWT_ERR_ALG, "alg missing or not a string");
+        return 0;
+    }
+    *alg = jwt_alg_from_name(json_string_value(v), json_string_length(v));
+    if (*alg == JWT_ALG_UNKNOWN) {
+        jwt_set_err(err, JWT_ERR_ALG, "alg unknown or none");
+        return 0;
+    }
+    if (!(pol->algs & JWT_ALG_BIT(*alg))) {
+        jwt_set_err(err, JWT_ERR_ALG, "alg not allowed here");
+        return 0;
+    }
+    /* we implement no extension, so any crit is one we do not
+     * understand (RFC 7515 §4.1.11) */
+    if (json_object_get(hdr, "crit")) {
+        jwt_set_err(err, JWT_ERR_HEADER, "crit header present");
+        return 0;
+    }
+    /* typ (RFC 8725 section 3.11), when required: a media type, compared
+     * without case and with or without its "application/" prefix */
+    if (pol->typ) {
+        const char *t, *w = pol->typ;
+
+        v = json_object_get(hdr, "typ");
+        t = json_is_string(v) ? json_string_value(v) : NULL;
+        if (t && !strncasecmp(t, "application/", 12)) {
+            t += 12;
+        }
+        if (!strncasecmp(w, "application/", 12)) {
+            w += 12;
+        }
+        if (!t || strlen(t) != strlen(w) || strcasecmp(t, w)
+            || strlen(json_string_value(v)) != json_string_length(v)) {
+            jwt_set_err(err, JWT_ERR_HEADER, "typ missing or not the "
+                        "required one");
+            return 0;
+        }
+    }
+    *kid = NULL;
+    if ((v = json_object_get(hdr, "kid"))) {
+        if (!json_is_string(v)) {
+            jwt_set_err(err, JWT_ERR_HEADER, "kid is not a string");
+            return 0;
+        }
+        *kid = json_string_value(v);
+    }
+    return 1;
+}
+
+/* Try the policy's keys that may run alg (and match kid, when given). */
+static int verify_signature(const jwt_policy_t *pol, jwt_alg_e alg,
+                            const char *kid, const char *input, size_t ilen,
+                            const unsigned char *sig, size_t siglen,
+                            jwt_error_t *err)
+{
+    int i, pass, tried = 0;
+
+    /* first pass: keys named by kid (configured, or the thumbprint of a
+     * key configured without one); second pass (only when no key carries
+     * that kid, or the token has none): keys configured without a kid */
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; pol->keys && i < pol->keys->nelts; i++) {
+            const jwt_key_t *key = APR_ARRAY_IDX(pol->keys, i,
+                                                 const jwt_key_t *);
+            if (!(key->algs & JWT_ALG_BIT(alg))) {
+                continue;
+            }
+            if (pass == 0 && !(kid && jwt_key_sign_kid(key)
+                               && !strcmp(kid, jwt_key_sign_kid(key)))) {
+                continue;
+            }
+            if (pass == 1 && kid && key->kid) {
+                continue;
+            }
+            tried++;
+            if (jwt_key_verify(key, alg, (const unsigned char *)input, ilen,
+                               sig, siglen)) {
+                return 1;
+            }
+        }
+        if (tried && pass == 0) {
+            break;
+        }
+    }
+    jwt_set_err(err, tried ? JWT_ERR_SIGNATURE : JWT_ERR_KEY,
+            tried ? "signature does not verify" : "no key for this alg/kid");
+    return 0;
+}
+
+/* The header segment's JSON object: from this thread's cache, or decoded,
+ * parsed and kept.  NULL with *err when it is not base64url of a JSON
+ * object (such segments are never kept). */
+static json_t *header_json(apr_pool_t *p, jwt_headers_t *h,
+                           const char *seg, size_t len, jwt_error_t *err)
+{
+    jwt_header_slot_t *slot;
+    unsigned char *buf;
+    size_t blen;
+    json_t *hdr;
+    int i;
+
+    if (len > JWT_HEADER_MAX_SEGMENT) {
+        h = NULL;
+    }
+    for (i = 0; h && i < JWT_HEADER_SLOTS; i++) {
+        slot = &h->slot[i];
+        if (slot->hdr && slot->len == len && !memcmp(slot->seg, seg, len)) {
+            return jwt_json_pool(p, json_incref(slot->hdr));
+        }
+    }
+    if (!jwt_b64url_decode(&buf, &blen, p, seg, len)) {
+        jwt_set_err(err, JWT_ERR_MALFORMED, "header not base64url");
+        return NULL;
+    }
+    if (!(hdr = jwt_json_object(p, (const char *)buf, blen))) {
+        jwt_set_err(err, JWT_ERR_MALFORMED, "header is not a JSON object");
+        return NULL;
+    }
+    if (h) {
+        slot = &h->slot[h->next++ % JWT_HEADER_SLOTS];
+        json_decref(slot->hdr);
+        memcpy(slot->seg, seg, len);
+        slot->len = len;
+        slot->hdr = json_incref(hdr);
+    }
+    return hdr;
+}
+
+void jwt_headers_clear(jwt_headers_t *h)
+{
+    int i;
+
+    for (i = 0; i < JWT_HEADER_SLOTS; i++) {
+        json_decref(h->slot[i].hdr);
+        h->slot[i].hdr = NULL;
+    }
+}
+
+/* jwt_jws_verify with parsed headers from h (NULL: none) */
+static int jws_verify(jwt_jws_t **out, apr_pool_t *p, jwt_headers_t *h,
+                      const char *token, size_t len, const jwt_policy_t *pol,
+                      jwt_error_t *err)
+{
+    const char *dot1, *dot2;
+    unsigned char *pbuf, *sig;
+    size_t plen, siglen;
+    json_t *hdr;
+    jwt_alg_e alg;
+    const char *kid;
+    jwt_jws_t *jws;
+
+    if (len == 0 || len > JWT_MAX_TOKEN) {
+        jwt_set_err(err, JWT_ERR_MALFORMED, "token empty or too long");
+        return 0;
+    }
+    dot1 = memchr(token, '.', len);
+    dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token))
+                : NULL;
+    if (!dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token))) {
+        jwt_set_err(err, JWT_ERR_MALFORMED, "not three dot-separated parts");
+        return 0;
+    }
+    /* an empty payload is a valid JWS (RFC 7515), never a valid JWT */
+    if (dot1 == token || dot2 + 1 == token + len) {
+        jwt_set_err(err, JWT_ERR_MALFORMED, "empty header or signature");
+        return 0;
+    }
+    if (!jwt_b64url_decode(&sig, &siglen, p, dot2 + 1,
+                           len - (size_t)(dot2 + 1 - token))) {
+        jwt_set_err(err, JWT_ERR_MALFORMED, "signature not base64url");
+        return 0;
+    }
+    if (!(hdr = header_json(p, h, token, (size_t)(dot1 - token), err))) {
+        return 0;
+    }
+    if (!check_header(hdr, pol, &alg, &kid, err)) {
+        return 0;
+    }
+    /* the signature is checked before the payload is even decoded */
+    if (!verify_signature(pol, alg, kid, token, (size_t)(dot2 - token),
+                          sig, siglen, err)) {
+        return 0;
+    }
+    if (!jwt_b64url_decode(&pbuf, &plen, p, dot1 + 1,
+                           (size_t)(dot2 - dot1 - 1))) {
+        jwt_set_err(err, JWT_ERR_MALFORMED, "payload not base64url");
+        return 0;
+    }
+    jws = apr_palloc(p, sizeof(*jws));
+    jws->alg = alg;
+    jws->kid = kid;
+    jws->header = hdr;
+    jws->payload = pbuf;
+    jws->payload_len = plen;
+    *out = jws;
+    jwt_set_err(err, JWT_OK, NULL);
+    return 1;
+}
+
+int jwt_jws_verify(jwt_jws_t **out, apr_pool_t *p, const char *token,
+                   size_t len, const jwt_policy_t *pol, jwt_error_t *err)
+{
+    return jws_verify(out, p, NULL, token, len, pol, err);
+}
+
+int jwt_verify_with(jwt_t **out, apr_pool_t *p, jwt_headers_t *h,
+                    const char *token, size_t len, const jwt_policy_t *pol,
+                    apr_int64_t now, jwt_error_t *err)
+{
+    jwt_jws_t *jws;
+    jwt_t *jwt;
+
+    if (!jws_verify(&jws, p, h, token, len, pol, err)) {
+        return 0;
+    }
+    jwt = apr_palloc(p, sizeof(*jwt));
+    if (!jwt_claims_parse(&jwt->claims, p, (const char *)jws->payload,
+                          jws->payload_len)) {
+        jwt_set_err(err, JWT_ERR_MALFORMED, "payload is not a JSON object");
+        return 0;
+    }
+    if (!jwt_check_claims(&jwt->claims, pol, now, err)) {
+        return 0;
+    }
+    jwt->alg = jws->alg;
+    jwt->kid = jws->kid;
+    jwt->header = jws->header;
+    *out = jwt;
+    jwt_set_err(err, JWT_OK, NULL);
+    return 1;
+}
+
+int jwt_verify(jwt_t **out, apr_pool_t *p, const char *token, size_t len,
+               const jwt_policy_t *pol, apr_int64_t now, jwt_error_t *err)
+{
+    return jwt_verify_with(out, p, NULL, token, len, pol, now, err);
+}
+
+/* base64url of the compact JSON text of obj */
+static char *encode_json(apr_pool_t *p, const json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_COMPACT);
+    char *enc;
+
+    if (!text) {
+        return NULL;
+    }
+    enc = jwt_b64url_encode(p, (const unsigned char *)text, strlen(text));
+    free(text);
+    return enc;
+}
+
+int jwt_sign(const char **out, apr_pool_t *p, const jwt_key_t *key,
+             jwt_alg_e alg, json_t *claims, jwt_error_t *err)
+{
+    unsigned char *sig = NULL;
+    size_t siglen = 0;
+    json_t *hdr;
+    const char *kid = jwt_key_sign_kid(key);
+    char *h, *c, *input;
+
+    if (alg <= JWT_ALG_UNKNOWN || alg >= JWT_ALG_COUNT
+        || !(key->algs & JWT_ALG_BIT(alg)) || !key->is_private) {
+        jwt_set_err(err, JWT_ERR_KEY, "key cannot sign with this alg");
+        return 0;
+    }
+    hdr = jwt_json_pool(p, json_pack("{s:s, s:s}", "alg", jwt_algs[alg].name,
+                                     "typ", "JWT"));
+    if (!hdr || (kid && json_object_set_new(hdr, "kid", json_string(kid)))) {
+        jwt_set_err(err, JWT_ERR_INTERNAL, "cannot build header");
+        return 0;
+    }
+    if (!(h = encode_json(p, hdr)) || !(c = encode_json(p, claims))) {
+        jwt_set_err(err, JWT_ERR_INTERNAL, "cannot encode JSON");
+        return 0;
+    }
+    input = apr_pstrcat(p, h, ".", c, NULL);
+    if (!jwt_key_sign(p, key, alg, (const unsigned char *)input, strlen(input),
+                  &sig, &siglen)) {
+        jwt_set_err(err, JWT_ERR_INTERNAL, "signing failed");
+        return 0;
+    }
+    *out = apr_pstrcat(p, input, ".", jwt_b64url_encode(p, sig, siglen),
+                       NULL);
+    if (key->kty == JWT_KTY_OCT) {
+        OPENSSL_cleanse(sig, siglen);
+    }
+    return 1;
+}

@@ -1,0 +1,48 @@
+/*
+ * policy.h: what a scope accepts, and the one definition of when two
+ * policies are the same (policy.c).  No httpd header: APR, OpenSSL.
+ *
+ * Every member below is part of the policy's identity: jwt_policy_same()
+ * and jwt_policy_fingerprint() both walk one table of the members
+ * (policy.c), so the thread cache, the shared cache tier and the
+ * module's reuse of a result across subrequests can never disagree on
+ * what makes two policies the same.  A member added here is added to
+ * that table, and to the test rows of t/unit/test_policy.c.
+ */
+#ifndef JOSE_POLICY_H
+#define JOSE_POLICY_H
+
+#include <apr_tables.h>
+
+#include "keys.h"
+
+/* Built once at configuration time (or per request, from pointers made
+ * at configuration time); only read while serving. */
+typedef struct {
+    unsigned algs;                      /* JWT_ALG_BIT() allow-list */
+    const apr_array_header_t *keys;     /* of jwt_key_t *: each with its
+                                         * algorithms and kid */
+    const char *issuer;                 /* required iss, or NULL */
+    const apr_array_header_t *audiences; /* of const char *, or NULL */
+    apr_int64_t leeway;                 /* seconds of clock skew */
+    const char *typ;                    /* required typ (RFC 8725 §3.11),
+                                         * or NULL */
+    /* Read by the module, not by jwt_verify(), yet part of what a
+     * result was decided under: */
+    const char *user_claim;             /* the claim that names the user */
+    const char *token_header;           /* the request header the token
+                                         * is read from */
+} jwt_policy_t;
+
+/* Do a and b accept exactly the same tokens with the same outcome?
+ * Compared by value, member by member (keys by their material,
+ * algorithms and kid); pointers equal means equal. */
+int jwt_policy_same(const jwt_policy_t *a, const jwt_policy_t *b);
+
+/* SHA-256 over the same members, for a comparison across processes and
+ * machines (the shared cache tier): equal for policies that
+ * jwt_policy_same() calls the same.  1, or 0 when OpenSSL fails (out is
+ * then zeroed). */
+int jwt_policy_fingerprint(unsigned char out[32], const jwt_policy_t *pol);
+
+#endif /* JOSE_POLICY_H */
