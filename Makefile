@@ -43,7 +43,8 @@ APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes)
 APR_LIBS   = $(shell apr-1-config --link-ld)
 CORE_LIBS  = $(JOSE_LIB) $(APR_LIBS) -ljansson -lcrypto
 
-UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose t/unit/test_json
+UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose t/unit/test_json \
+             t/unit/test_policy
 
 .PHONY: FORCE all build-deps deps test check unit apache-test demo-test run \
         install clean fuzz fuzz-short valgrind soak soak-short bench-core \
@@ -81,7 +82,8 @@ t/unit/%: t/unit/%.c t/unit/tap.h t/json_oracle.h $(JOSE_LIB) | build-deps
 	    $(CORE_LIBS)
 
 unit: all $(UNIT)
-	prove -v --exec '' $(UNIT) t/unit/conf_guard.t
+	prove -v --exec '' $(UNIT) t/unit/conf_guard.t t/unit/layout.t \
+	    t/unit/policy_drop.sh
 
 apache-test: all
 	bash t/run-apache-test.sh

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "alg.h"
 #include "internal.h"
 
 const jwt_alg_info_t jwt_algs[JWT_ALG_COUNT] = {

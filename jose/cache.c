@@ -25,7 +25,8 @@
 #include <openssl/evp.h>
 
 #include "cache.h"
-#include "internal.h"
+#include "claims.h"
+#include "jws_private.h"
 
 typedef struct {
     char *token;                /* malloc'd copy, NULL when empty */
@@ -87,11 +88,11 @@ void jwt_cache_destroy(jwt_cache_t *c)
 }
 
 /* The slot: FNV-1a over the token's last 32 bytes (its signature, which
- * differs from token to token), its length and the policy's key set.
- * Only a choice of slot: a hit still needs the whole token equal, so
- * tokens made to share a slot only evict each other. */
-static size_t slot_of(const jwt_cache_t *c, const char *token, size_t len,
-                      const jwt_policy_t *pol)
+ * differs from token to token) and its length.  Only a choice of slot: a
+ * hit still needs the whole token equal and the same policy
+ * (jwt_policy_same), so tokens made to share a slot only evict each
+ * other. */
+static size_t slot_of(const jwt_cache_t *c, const char *token, size_t len)
 {
     const unsigned char *s = (const unsigned char *)token
                              + (len > 32 ? len - 32 : 0);
@@ -101,7 +102,6 @@ static size_t slot_of(const jwt_cache_t *c, const char *token, size_t len,
     while (s < e) {
         h = (h ^ *s++) * 1099511628211ULL;
     }
-    h ^= (apr_uint64_t)(apr_uintptr_t)pol->keys >> 4;
     h ^= h >> 29;
     return (size_t)h & (c->size - 1);
 }
@@ -239,7 +239,7 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, jwt_cache_t *c,
         return jwt_verify_with(out, p, headers, token, len, pol, now, err);
     }
     if (c && c->size) {
-        e = &c->e[slot_of(c, token, len, pol)];
+        e = &c->e[slot_of(c, token, len)];
         /* the generation first: an entry of an older configuration holds
          * pointers into memory that may be gone */
         if (e->token && e->len == len && e->generation == generation

@@ -1,7 +1,7 @@
 /*
- * internal.h: what the parts of the JOSE core share and nobody else
- * sees: the algorithm table, the key structure, the header slots that a
- * jwt_cache_t lends to verification.
+ * internal.h: what the lower parts of the JOSE core (alg, keys, sig,
+ * policy, jws) share and nobody else sees: the algorithm table and the
+ * key structure.
  */
 #ifndef JOSE_INTERNAL_H
 #define JOSE_INTERNAL_H
@@ -9,12 +9,7 @@
 #include <openssl/evp.h>
 
 #include "alg.h"
-#include "claims.h"
-#include "json.h"
-#include "jws.h"
 #include "keys.h"
-#include "policy.h"
-#include "util.h"
 
 typedef struct {
     const char *name;           /* RFC 7518 / RFC 8037 name */
@@ -45,32 +40,5 @@ struct jwt_key {
      * the thumbprint, or for an HMAC key an HMAC of a fixed label */
     unsigned char fp[32];
 };
-
-/* Parsed token headers, keyed by the exact header segment: a service's
- * tokens share one header, so its decoding and parsing are done once per
- * cache.  The objects are only read after parsing (jansson's reference
- * counts are atomic), so a request may keep one after its slot has moved
- * on.  Part of a jwt_cache_t. */
-#define JWT_HEADER_SLOTS 4
-#define JWT_HEADER_MAX_SEGMENT 512
-
-typedef struct {
-    size_t len;
-    char seg[JWT_HEADER_MAX_SEGMENT];
-    json_t *hdr;
-} jwt_header_slot_t;
-
-typedef struct {
-    jwt_header_slot_t slot[JWT_HEADER_SLOTS];
-    unsigned next;
-} jwt_headers_t;
-
-/* Release what the slots hold. */
-void jwt_headers_clear(jwt_headers_t *h);
-
-/* jwt_verify with parsed headers from h (NULL: none). */
-int jwt_verify_with(jwt_t **out, apr_pool_t *p, jwt_headers_t *h,
-                    const char *token, size_t len, const jwt_policy_t *pol,
-                    apr_int64_t now, jwt_error_t *err);
 
 #endif /* JOSE_INTERNAL_H */

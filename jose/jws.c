@@ -13,6 +13,8 @@
 #include <openssl/crypto.h>
 
 #include "internal.h"
+#include "jws_private.h"
+#include "claims.h"
 
 
 /* Upper bound of a compact token we look at; httpd's own request header

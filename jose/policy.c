@@ -1,7 +1,8 @@
 /*
  * policy.c: the one definition of a policy's identity.
  *
- * members[] lists every member of jwt_policy_t with how it is compared;
+ * members[] lists every member of jwt_policy_t with how it is compared
+ * (and key_members[] what makes two keys of a policy the same);
  * jwt_policy_same() and jwt_policy_fingerprint() both walk it, so the
  * thread cache (same), the shared tier (fingerprint) and the module's
  * reuse of a result across subrequests (same) agree by construction.
@@ -16,14 +17,16 @@
 #include <openssl/evp.h>
 
 #include "internal.h"
+#include "policy.h"
 
 typedef enum {
     KIND_BITS,                  /* unsigned */
     KIND_INT64,                 /* apr_int64_t */
+    KIND_FP,                    /* unsigned char[32] */
     KIND_STRING,                /* const char *, NULL allowed */
     KIND_STRINGS,               /* apr_array_header_t * of const char * */
-    KIND_KEYS                   /* apr_array_header_t * of jwt_key_t *:
-                                 * material, algorithms, kid */
+    KIND_KEYS                   /* apr_array_header_t * of jwt_key_t *,
+                                 * each compared by key_members[] */
 } kind_e;
 
 typedef struct {
@@ -32,43 +35,47 @@ typedef struct {
     kind_e kind;
 } member_t;
 
-#define MEMBER(m, k) { #m, offsetof(jwt_policy_t, m), k }
+#define MEMBER(t, m, k) { #m, offsetof(t, m), k }
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* One line a member (t/unit/policy_drop.sh deletes them one by one). */
 static const member_t members[] = {
-    MEMBER(algs, KIND_BITS),
-    MEMBER(keys, KIND_KEYS),
-    MEMBER(issuer, KIND_STRING),
-    MEMBER(audiences, KIND_STRINGS),
-    MEMBER(leeway, KIND_INT64),
-    MEMBER(typ, KIND_STRING),
-    MEMBER(user_claim, KIND_STRING),
-    MEMBER(token_header, KIND_STRING),
+    MEMBER(jwt_policy_t, algs, KIND_BITS),
+    MEMBER(jwt_policy_t, keys, KIND_KEYS),
+    MEMBER(jwt_policy_t, issuer, KIND_STRING),
+    MEMBER(jwt_policy_t, audiences, KIND_STRINGS),
+    MEMBER(jwt_policy_t, leeway, KIND_INT64),
+    MEMBER(jwt_policy_t, typ, KIND_STRING),
+    MEMBER(jwt_policy_t, user_claim, KIND_STRING),
+    MEMBER(jwt_policy_t, token_header, KIND_STRING),
 };
 
-#define FIELD(pol, m, type) (*(type const *)((const char *)(pol) \
-                                             + (m)->offset))
+/* What makes a key of a policy the same key: its material (fp names it,
+ * and its type with it, without giving it away), the algorithms it is
+ * bound to and its configured kid. */
+static const member_t key_members[] = {
+    MEMBER(struct jwt_key, fp, KIND_FP),
+    MEMBER(struct jwt_key, algs, KIND_BITS),
+    MEMBER(struct jwt_key, kid, KIND_STRING),
+};
 
-static int same_string(const char *a, const char *b)
-{
-    return a == b || (a && b && !strcmp(a, b));
-}
+#define FIELD(obj, m, type) (*(type const *)((const char *)(obj) \
+                                             + (m)->offset))
 
 static int nelts(const apr_array_header_t *arr)
 {
     return arr ? arr->nelts : 0;
 }
 
-static int same_key(const jwt_key_t *a, const jwt_key_t *b)
+static int same_string(const char *a, const char *b)
 {
-    return a == b
-        || (a->kty == b->kty && a->algs == b->algs
-            && !memcmp(a->fp, b->fp, sizeof(a->fp))
-            && same_string(a->kid, b->kid));
+    return a == b || (a && b && !strcmp(a, b));
 }
 
-static int same_member(const jwt_policy_t *a, const jwt_policy_t *b,
-                       const member_t *m)
+static int same_fields(const void *a, const void *b, const member_t *table,
+                       size_t n);
+
+static int same_member(const void *a, const void *b, const member_t *m)
 {
     const apr_array_header_t *x, *y;
     int i;
@@ -78,6 +85,9 @@ static int same_member(const jwt_policy_t *a, const jwt_policy_t *b,
         return FIELD(a, m, unsigned) == FIELD(b, m, unsigned);
     case KIND_INT64:
         return FIELD(a, m, apr_int64_t) == FIELD(b, m, apr_int64_t);
+    case KIND_FP:
+        return !memcmp((const char *)a + m->offset,
+                       (const char *)b + m->offset, 32);
     case KIND_STRING:
         return same_string(FIELD(a, m, const char *),
                            FIELD(b, m, const char *));
@@ -92,11 +102,13 @@ static int same_member(const jwt_policy_t *a, const jwt_policy_t *b,
             return 0;
         }
         for (i = 0; i < nelts(x); i++) {
+            const void *p = APR_ARRAY_IDX(x, i, const void *);
+            const void *q = APR_ARRAY_IDX(y, i, const void *);
+
             if (m->kind == KIND_KEYS
-                ? !same_key(APR_ARRAY_IDX(x, i, const jwt_key_t *),
-                            APR_ARRAY_IDX(y, i, const jwt_key_t *))
-                : !same_string(APR_ARRAY_IDX(x, i, const char *),
-                               APR_ARRAY_IDX(y, i, const char *))) {
+                ? !(p == q || same_fields(p, q, key_members,
+                                          COUNT(key_members)))
+                : !same_string(p, q)) {
                 return 0;
             }
         }
@@ -105,19 +117,22 @@ static int same_member(const jwt_policy_t *a, const jwt_policy_t *b,
     return 0;
 }
 
-int jwt_policy_same(const jwt_policy_t *a, const jwt_policy_t *b)
+static int same_fields(const void *a, const void *b, const member_t *table,
+                       size_t n)
 {
     size_t i;
 
-    if (a == b) {
-        return 1;
-    }
-    for (i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
-        if (!same_member(a, b, &members[i])) {
+    for (i = 0; i < n; i++) {
+        if (!same_member(a, b, &table[i])) {
             return 0;
         }
     }
     return 1;
+}
+
+int jwt_policy_same(const jwt_policy_t *a, const jwt_policy_t *b)
+{
+    return a == b || same_fields(a, b, members, COUNT(members));
 }
 
 /* ---------------------------------------------------------------- */
@@ -156,56 +171,58 @@ static void fp_string(EVP_MD_CTX *md, const char *s)
     }
 }
 
-static void fp_member(EVP_MD_CTX *md, const jwt_policy_t *pol,
-                      const member_t *m)
+static void fp_fields(EVP_MD_CTX *md, const void *obj,
+                      const member_t *table, size_t n)
 {
     const apr_array_header_t *arr;
+    size_t j;
     int i;
 
-    fp_string(md, m->name);
-    switch (m->kind) {
-    case KIND_BITS:
-        fp_uint64(md, FIELD(pol, m, unsigned));
-        break;
-    case KIND_INT64:
-        fp_uint64(md, (apr_uint64_t)FIELD(pol, m, apr_int64_t));
-        break;
-    case KIND_STRING:
-        fp_string(md, FIELD(pol, m, const char *));
-        break;
-    case KIND_STRINGS:
-    case KIND_KEYS:
-        arr = FIELD(pol, m, const apr_array_header_t *);
-        fp_uint64(md, (apr_uint64_t)nelts(arr));
-        for (i = 0; i < nelts(arr); i++) {
-            if (m->kind == KIND_STRINGS) {
-                fp_string(md, APR_ARRAY_IDX(arr, i, const char *));
-            }
-            else {
-                const jwt_key_t *k = APR_ARRAY_IDX(arr, i, const jwt_key_t *);
+    for (j = 0; j < n; j++) {
+        const member_t *m = &table[j];
 
-                fp_uint64(md, (apr_uint64_t)k->kty);
-                fp_bytes(md, k->fp, sizeof(k->fp));
-                fp_uint64(md, k->algs);
-                fp_string(md, k->kid);
+        fp_string(md, m->name);
+        switch (m->kind) {
+        case KIND_BITS:
+            fp_uint64(md, FIELD(obj, m, unsigned));
+            break;
+        case KIND_INT64:
+            fp_uint64(md, (apr_uint64_t)FIELD(obj, m, apr_int64_t));
+            break;
+        case KIND_FP:
+            fp_bytes(md, (const char *)obj + m->offset, 32);
+            break;
+        case KIND_STRING:
+            fp_string(md, FIELD(obj, m, const char *));
+            break;
+        case KIND_STRINGS:
+        case KIND_KEYS:
+            arr = FIELD(obj, m, const apr_array_header_t *);
+            fp_uint64(md, (apr_uint64_t)nelts(arr));
+            for (i = 0; i < nelts(arr); i++) {
+                const void *e = APR_ARRAY_IDX(arr, i, const void *);
+
+                if (m->kind == KIND_KEYS) {
+                    fp_fields(md, e, key_members, COUNT(key_members));
+                }
+                else {
+                    fp_string(md, e);
+                }
             }
+            break;
         }
-        break;
     }
 }
 
 int jwt_policy_fingerprint(unsigned char out[32], const jwt_policy_t *pol)
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    size_t i;
     int ok;
 
     ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
     if (ok) {
         fp_string(md, "mod_jwtauth policy v2");
-        for (i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
-            fp_member(md, pol, &members[i]);
-        }
+        fp_fields(md, pol, members, COUNT(members));
         ok = EVP_DigestFinal_ex(md, out, NULL);
     }
     EVP_MD_CTX_free(md);

@@ -1,0 +1,405 @@
+/*
+ * test_policy.c: the one definition of a policy's identity
+ * (jose/policy.c), TAP output.
+ *
+ * A row per member of jwt_policy_t (and per part of a key's identity):
+ * a policy that differs from the base in that member alone must not be
+ * the same (jwt_policy_same), must not share a fingerprint, and must not
+ * take a result that the thread cache or the shared tier holds for the
+ * base.  A copy made of new objects with equal values must be the same
+ * in all four places.  t/unit/policy_drop.sh deletes each member from
+ * the table in turn and checks that this program then fails.
+ */
+#include <stdlib.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "jose.h"
+#include "tap.h"
+
+#define NOW ((apr_int64_t)1700000000)
+#define ALGS (JWT_ALG_BIT(JWT_ALG_HS256) | JWT_ALG_BIT(JWT_ALG_RS256) \
+              | JWT_ALG_BIT(JWT_ALG_PS256))
+
+static apr_pool_t *pool;
+
+static const unsigned char secret[64] =
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+static const unsigned char other_secret[64] =
+    "another secret, sixty-four bytes long, for another HMAC key.....";
+
+static char *rsa_private_pem, *rsa_public_pem, *rsa_jwk_ps256;
+
+static jwt_key_t *hmac(const unsigned char *s, const char *kid)
+{
+    jwt_key_t *key = NULL;
+    jwt_error_t err;
+
+    if (!jwt_key_hmac_create(&key, pool, s, 64, kid, &err)) {
+        printf("# hmac key: %s\n", err.reason);
+        exit(1);
+    }
+    return key;
+}
+
+static jwt_key_t *load(const char *text, int want_private)
+{
+    apr_array_header_t *keys = apr_array_make(pool, 1, sizeof(jwt_key_t *));
+    jwt_error_t err;
+
+    if (!jwt_keys_load(keys, pool, text, strlen(text), NULL, want_private,
+                       &err) || keys->nelts != 1) {
+        printf("# key: %s\n", err.reason);
+        exit(1);
+    }
+    return APR_ARRAY_IDX(keys, 0, jwt_key_t *);
+}
+
+static char *bio_text(BIO *b)
+{
+    char *data;
+    long n = BIO_get_mem_data(b, &data);
+
+    return apr_pstrmemdup(pool, data, (apr_size_t)n);
+}
+
+/* A fresh RSA key as PEM (private, public) and as a public JWK bound to
+ * PS256 alone, without kid: the same material, other algorithms. */
+static void make_rsa(void)
+{
+    EVP_PKEY *pk = EVP_RSA_gen(2048);
+    BIO *b1 = BIO_new(BIO_s_mem()), *b2 = BIO_new(BIO_s_mem());
+    json_t *jwk;
+    char *text;
+
+    if (!pk || !PEM_write_bio_PrivateKey(b1, pk, NULL, NULL, 0, NULL, NULL)
+        || !PEM_write_bio_PUBKEY(b2, pk)) {
+        printf("# cannot make an RSA key\n");
+        exit(1);
+    }
+    rsa_private_pem = bio_text(b1);
+    rsa_public_pem = bio_text(b2);
+    jwk = json_loads(jwt_key_public_jwk(load(rsa_public_pem, 0)), 0, NULL);
+    json_object_del(jwk, "kid");
+    json_object_set_new(jwk, "alg", json_string("PS256"));
+    text = json_dumps(jwk, JSON_COMPACT);
+    rsa_jwk_ps256 = apr_pstrdup(pool, text);
+    free(text);
+    json_decref(jwk);
+    BIO_free(b1);
+    BIO_free(b2);
+    EVP_PKEY_free(pk);
+}
+
+static apr_array_header_t *keys_of(jwt_key_t *a, jwt_key_t *b)
+{
+    apr_array_header_t *keys = apr_array_make(pool, 2, sizeof(jwt_key_t *));
+
+    APR_ARRAY_PUSH(keys, jwt_key_t *) = a;
+    if (b) {
+        APR_ARRAY_PUSH(keys, jwt_key_t *) = b;
+    }
+    return keys;
+}
+
+static apr_array_header_t *strings(const char *a, const char *b)
+{
+    apr_array_header_t *arr = apr_array_make(pool, 2, sizeof(const char *));
+
+    APR_ARRAY_PUSH(arr, const char *) = apr_pstrdup(pool, a);
+    if (b) {
+        APR_ARRAY_PUSH(arr, const char *) = apr_pstrdup(pool, b);
+    }
+    return arr;
+}
+
+/* The base policy, made of new objects at every call: two calls give
+ * policies equal in value and distinct in memory. */
+static jwt_policy_t base(void)
+{
+    jwt_policy_t p;
+
+    memset(&p, 0, sizeof(p));
+    p.algs = ALGS;
+    p.keys = keys_of(hmac(secret, NULL), load(rsa_public_pem, 0));
+    p.issuer = apr_pstrdup(pool, "https://issuer.example");
+    p.audiences = strings("api", NULL);
+    p.leeway = 10;
+    p.typ = apr_pstrdup(pool, "JWT");
+    p.user_claim = apr_pstrdup(pool, "sub");
+    p.token_header = apr_pstrdup(pool, "x-access-token");
+    return p;
+}
+
+static const char *claims_json(void)
+{
+    return apr_psprintf(pool, "{\"sub\":\"alice\",\"id\":7,\"iss\":"
+                        "\"https://issuer.example\",\"aud\":\"api\","
+                        "\"exp\":%" APR_INT64_T_FMT "}", NOW + 300);
+}
+
+static const char *sign(const jwt_key_t *key, jwt_alg_e alg)
+{
+    json_t *claims = jwt_json_object(pool, claims_json(),
+                                     strlen(claims_json()));
+    const char *tok;
+    jwt_error_t err;
+
+    if (!claims || !jwt_sign(&tok, pool, key, alg, claims, &err)) {
+        printf("# sign: %s\n", claims ? err.reason : "claims");
+        exit(1);
+    }
+    return tok;
+}
+
+/* ---- a stand-in socache: a few slots in memory ---- */
+
+typedef struct {
+    unsigned char key[32];
+    unsigned char val[JWT_SHARED_MAX_ENTRY];
+    unsigned int len;
+} slot_t;
+static slot_t store_slots[16];
+static int store_n;
+
+static int fake_lookup(void *ctx, const unsigned char *key,
+                       unsigned char *val, unsigned int *vlen)
+{
+    int i;
+
+    for (i = 0; i < store_n && i < 16; i++) {
+        if (!memcmp(store_slots[i].key, key, 32)
+            && store_slots[i].len <= *vlen) {
+            memcpy(val, store_slots[i].val, store_slots[i].len);
+            *vlen = store_slots[i].len;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void fake_store(void *ctx, const unsigned char *key,
+                       apr_int64_t expiry, const unsigned char *val,
+                       unsigned int vlen)
+{
+    slot_t *s = &store_slots[store_n++ % 16];
+
+    memcpy(s->key, key, 32);
+    memcpy(s->val, val, vlen);
+    s->len = vlen;
+}
+
+static const unsigned char shared_secret[32] =
+    "shared tier secret of 32 bytes!";
+static const jwt_shared_cache_t shared = {
+    fake_lookup, fake_store, NULL, shared_secret, 32
+};
+
+/* How the caches answer token under q after it was accepted under p:
+ * JWT_CACHE_* of the thread cache and of the shared tier, each tried
+ * alone.  -1 when p itself does not accept the token. */
+static int thread_answer(const jwt_policy_t *p, const jwt_policy_t *q,
+                         const char *tok)
+{
+    jwt_cache_t *c = jwt_cache_create(16);
+    jwt_error_t err;
+    jwt_t *jwt;
+    int hit = -1;
+
+    if (jwt_verify_cached(&jwt, pool, c, tok, strlen(tok), p, NOW, 1, NULL,
+                          &hit, &err)) {
+        jwt_verify_cached(&jwt, pool, c, tok, strlen(tok), q, NOW, 1, NULL,
+                          &hit, &err);
+    }
+    else {
+        printf("# base refused the token: %s\n", err.reason);
+        hit = -1;
+    }
+    jwt_cache_destroy(c);
+    return hit;
+}
+
+static int shared_answer(const jwt_policy_t *p, const jwt_policy_t *q,
+                         const char *tok)
+{
+    jwt_error_t err;
+    jwt_t *jwt;
+    int hit = -1;
+
+    store_n = 0;
+    if (!jwt_verify_cached(&jwt, pool, NULL, tok, strlen(tok), p, NOW, 1,
+                           &shared, &hit, &err) || store_n != 1) {
+        printf("# base refused or did not store the token\n");
+        return -1;
+    }
+    jwt_verify_cached(&jwt, pool, NULL, tok, strlen(tok), q, NOW, 1,
+                      &shared, &hit, &err);
+    return hit;
+}
+
+/* ---- the rows ---- */
+
+static const char *hs_token, *rs_token;
+
+typedef struct {
+    const char *member;
+    void (*change)(jwt_policy_t *q);
+    int rsa;                    /* use the RS256 token */
+} row_t;
+
+static void ch_algs(jwt_policy_t *q)
+{
+    q->algs |= JWT_ALG_BIT(JWT_ALG_HS384);
+}
+
+static void ch_key_material(jwt_policy_t *q)
+{
+    q->keys = keys_of(hmac(other_secret, NULL), load(rsa_public_pem, 0));
+}
+
+static void ch_key_count(jwt_policy_t *q)
+{
+    q->keys = keys_of(hmac(secret, NULL), NULL);
+}
+
+/* the issue's case: the same RSA key as a PEM and as a JWK that binds
+ * it to PS256 */
+static void ch_key_algs(jwt_policy_t *q)
+{
+    q->keys = keys_of(hmac(secret, NULL), load(rsa_jwk_ps256, 0));
+}
+
+static void ch_key_kid(jwt_policy_t *q)
+{
+    q->keys = keys_of(hmac(secret, "k1"), load(rsa_public_pem, 0));
+}
+
+static void ch_issuer(jwt_policy_t *q)
+{
+    q->issuer = "https://other.example";
+}
+
+static void ch_audiences(jwt_policy_t *q)
+{
+    q->audiences = strings("api", "web");
+}
+
+static void ch_leeway(jwt_policy_t *q)
+{
+    q->leeway = 11;
+}
+
+static void ch_typ(jwt_policy_t *q)
+{
+    q->typ = NULL;
+}
+
+static void ch_user_claim(jwt_policy_t *q)
+{
+    q->user_claim = "id";
+}
+
+static void ch_token_header(jwt_policy_t *q)
+{
+    q->token_header = "x-other-token";
+}
+
+static const row_t rows[] = {
+    { "algs", ch_algs, 0 },
+    { "keys: material", ch_key_material, 0 },
+    { "keys: how many", ch_key_count, 0 },
+    { "keys: a key's algorithms", ch_key_algs, 1 },
+    { "keys: a key's kid", ch_key_kid, 0 },
+    { "issuer", ch_issuer, 0 },
+    { "audiences", ch_audiences, 0 },
+    { "leeway", ch_leeway, 0 },
+    { "typ", ch_typ, 0 },
+    { "user_claim", ch_user_claim, 0 },
+    { "token_header", ch_token_header, 0 },
+};
+
+static int fingerprints_equal(const jwt_policy_t *a, const jwt_policy_t *b)
+{
+    unsigned char fa[32], fb[32];
+
+    if (!jwt_policy_fingerprint(fa, a) || !jwt_policy_fingerprint(fb, b)) {
+        printf("# fingerprint failed\n");
+        return -1;
+    }
+    return !memcmp(fa, fb, 32);
+}
+
+int main(void)
+{
+    jwt_policy_t p, q;
+    size_t i;
+    int got;
+
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    make_rsa();
+    hs_token = sign(hmac(secret, NULL), JWT_ALG_HS256);
+    rs_token = sign(load(rsa_private_pem, 1), JWT_ALG_RS256);
+
+    /* the control: equal values in new objects are the same policy */
+    p = base();
+    q = base();
+    ok(jwt_policy_same(&p, &q), "equal copy: same");
+    ok(jwt_policy_same(&p, &p), "itself: same");
+    got = fingerprints_equal(&p, &q);
+    ok(got == 1, "equal copy: equal fingerprints (got %d)", got);
+    got = thread_answer(&p, &q, hs_token);
+    ok(got == JWT_CACHE_THREAD, "equal copy: thread cache hit (got %d, "
+       "expected %d)", got, JWT_CACHE_THREAD);
+    got = shared_answer(&p, &q, rs_token);
+    ok(got == JWT_CACHE_SHARED, "equal copy: shared tier hit (got %d, "
+       "expected %d)", got, JWT_CACHE_SHARED);
+
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const row_t *r = &rows[i];
+        const char *tok = r->rsa ? rs_token : hs_token;
+
+        p = base();
+        q = base();
+        r->change(&q);
+        ok(!jwt_policy_same(&p, &q), "%s differs: not the same policy",
+           r->member);
+        got = fingerprints_equal(&p, &q);
+        ok(got == 0, "%s differs: fingerprints differ (got equal=%d)",
+           r->member, got);
+        got = thread_answer(&p, &q, tok);
+        ok(got == JWT_CACHE_MISS, "%s differs: the thread cache does not "
+           "answer (got %d, expected %d)", r->member, got, JWT_CACHE_MISS);
+        got = shared_answer(&p, &q, tok);
+        ok(got == JWT_CACHE_MISS, "%s differs: the shared tier does not "
+           "answer (got %d, expected %d)", r->member, got, JWT_CACHE_MISS);
+    }
+
+    /* the issue's case end to end: RS256 accepted under the PEM is not
+     * accepted from either cache under the PS256-only JWK */
+    {
+        jwt_cache_t *c = jwt_cache_create(16);
+        jwt_error_t err;
+        jwt_t *jwt;
+        int hit, accepted;
+
+        p = base();
+        q = base();
+        ch_key_algs(&q);
+        store_n = 0;
+        jwt_verify_cached(&jwt, pool, c, rs_token, strlen(rs_token), &p, NOW,
+                          1, &shared, &hit, &err);
+        accepted = jwt_verify_cached(&jwt, pool, c, rs_token,
+                                     strlen(rs_token), &q, NOW, 1, &shared,
+                                     &hit, &err);
+        ok(!accepted && err.code == JWT_ERR_KEY,
+           "RS256 under a PS256-only key: refused with 'no key' after the "
+           "PEM scope accepted it (got accepted=%d, code %d, expected 0, "
+           "%d)", accepted, err.code, JWT_ERR_KEY);
+        jwt_cache_destroy(c);
+    }
+    return done_testing();
+}
