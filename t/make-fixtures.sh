@@ -21,13 +21,14 @@ printf '%s' 0123456789012345678901234567890 > fixtures/secret31
 gen() { openssl genpkey -quiet "$@"; }
 gen -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out fixtures/rsa.key
 gen -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out fixtures/rsa1024.key
+gen -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out fixtures/rsa2.key
 for c in P-256:ec256 P-384:ec384 P-521:ec521 secp256k1:k256 P-224:ec224 \
          P-256:rot1 P-256:rot2 P-256:rot3; do
     gen -algorithm EC -pkeyopt ec_paramgen_curve:${c%%:*} \
         -out fixtures/${c##*:}.key
 done
 gen -algorithm ED25519 -out fixtures/ed.key
-for k in rsa rsa1024 ec256 ec384 ec521 k256 ec224 rot1 rot2 rot3 ed; do
+for k in rsa rsa2 rsa1024 ec256 ec384 ec521 k256 ec224 rot1 rot2 rot3 ed; do
     openssl pkey -in fixtures/$k.key -pubout -out fixtures/$k.pub
 done
 openssl req -x509 -new -key fixtures/rsa.key -subj /CN=jwtauth-test \
@@ -41,6 +42,14 @@ perl -MJSON::PP -MCrypt::PK::ECC -e '
                   $j->{kid} = $_; $j } @ARGV;
     print JSON::PP->new->canonical->encode({ keys => \@k });
 ' rot1 rot2 > fixtures/rotate.jwks
+# the RSA key again, as a JWK bound to PS256 alone and without kid
+# (t/14_policy.t: the same material under other algorithms)
+perl -MJSON::PP -MCrypt::PK::RSA -e '
+    my $j = Crypt::PK::RSA->new("fixtures/rsa.pub")->export_key_jwk("public", 1);
+    $j->{alg} = "PS256";
+    print JSON::PP->new->canonical->encode($j);
+' > fixtures/rsa_ps256.jwk
+chmod 644 fixtures/rsa_ps256.jwk
 htpasswd -cbB -C 5 fixtures/htpasswd daehan 1234 2>/dev/null
 htpasswd -bB -C 5 fixtures/htpasswd alice wonderland 2>/dev/null
 htpasswd -cbB -C 5 fixtures/htpasswd2 bob builder 2>/dev/null
