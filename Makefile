@@ -149,7 +149,7 @@ bench: all
 
 # `make run` itself, end to end, on a free port
 demo-test: all
-	prove -v t/demo/demo.t
+	prove -v t/demo/demo.t t/demo/staged.t
 
 # `make test` runs `make check` where httpd's children can read the
 # checkout (build/test.sh copies it under /tmp when they cannot)

@@ -1,10 +1,31 @@
 #!/bin/bash
 # `make run`: the seed's service on 127.0.0.1:PORT, in the foreground.
-# Everything it writes lives under demo/run in the checkout.
+# Everything it writes lives under demo/run in the checkout.  When httpd's
+# children (user nobody, as root) cannot enter the checkout (a clone under
+# /root, say), what they read - the pages and the user table - is staged
+# in a directory of /tmp that they can, named after the checkout, and the
+# demo runs from there.
 set -euo pipefail
 port=${1:-8080}
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/build/reachable.sh"
 run="$top/demo/run"
+docroot="$top/demo/htdocs"
+if ! reachable "$top"; then
+    stage="/tmp/mod_jwtauth-demo.$(printf '%s' "$top" | md5sum | cut -c1-12)"
+    mkdir -p -m 755 "$stage"
+    if [ -L "$stage" ] || [ ! -O "$stage" ]; then
+        echo "make run: $stage is not a directory of ours; remove it" >&2
+        exit 1
+    fi
+    chmod 755 "$stage"
+    echo "make run: $top is closed to user nobody (httpd's children);" \
+         "serving a copy of demo/htdocs from $stage"
+    rm -rf "$stage/htdocs"
+    cp -r "$top/demo/htdocs" "$stage/htdocs"
+    run="$stage/run"
+    docroot="$stage/htdocs"
+fi
 mkdir -p "$run"
 
 if [ ! -s "$run/secret" ]; then
@@ -24,10 +45,13 @@ usergroup=""
 if [ "$(id -u)" = 0 ]; then
     usergroup="User nobody
 Group nogroup"
-    chmod a+rX "$top/demo" "$top/demo/htdocs" "$run" "$top/.libs"
+    [ "$docroot" = "$top/demo/htdocs" ] && chmod a+rX "$top/demo"
+    chmod -R a+rX "$docroot"
+    chmod a+rX "$run"
     chmod a+r "$run/users.db"
 fi
 sed -e "s|@TOP@|$top|g" -e "s|@RUN@|$run|g" -e "s|@PORT@|$port|g" \
+    -e "s|@DOCROOT@|$docroot|g" \
     -e "s|@LIBEXEC@|$(apxs -q LIBEXECDIR)|g" \
     -e "/@USERGROUP@/{
 r /dev/stdin

@@ -7,15 +7,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-reachable() {
-    local d="$1"
-    [ "$(id -u)" != 0 ] && return 0
-    while [ "$d" != "/" ]; do
-        runuser -u nobody -- test -x "$d" 2>/dev/null || return 1
-        d=$(dirname "$d")
-    done
-    return 0
-}
+. "$top/build/reachable.sh"
 
 if reachable "$top"; then
     exec make check
