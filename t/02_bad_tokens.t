@@ -90,24 +90,24 @@ my @rows = (
     ['user claim empty', jws($H, { sub => '', exp => $exp }), 'invalid'],
 );
 
-plan tests => 3 * @rows + 2, need_module('mod_jwtauth.c');
+plan tests => 3 * @rows + 3, need_module('mod_jwtauth.c');
 
 my %body = (invalid => '{"message": "Token is invalid!"}',
             missing => '{"message": "Token is missing!"}');
 for my $r (@rows) {
     my ($name, $tok, $want, $path) = @$r;
     my $res = GET($path // '/protected/hello.html', 'x-access-token' => $tok);
-    ok($res->code == 401, "$name: 401 (got " . $res->code . ')');
-    ok($res->content eq $body{$want}, "$name: $want");
-    ok(($res->header('Content-Type') // '') =~ m{^application/json},
-       "$name: JSON");
+    is($res->code, 401, "$name: 401");
+    is($res->content, $body{$want}, "$name: $want");
+    like(scalar $res->header('Content-Type'), qr{^application/json},
+         "$name: JSON");
 }
 
 # Authorization: Bearer with the same bad token is no different
 my $res = GET('/protected/hello.html', Authorization => 'Bearer ' . jws(
                   { alg => 'none' }, $P));
-ok($res->code == 401 && $res->content eq $body{invalid},
-   'Bearer alg none: 401 invalid');
+is($res->code, 401, 'Bearer alg none: 401 invalid: status');
+is($res->content, $body{invalid}, 'Bearer alg none: 401 invalid: body');
 # and after all of that the server still serves a good token
-ok(GET('/protected/hello.html', 'x-access-token' => $good)->code == 200,
+is(GET('/protected/hello.html', 'x-access-token' => $good)->code, 200,
    'server still answers a valid token');

@@ -10,7 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 84, need_module('mod_jwtauth.c', 'mod_authn_file.c',
+plan tests => 97, need_module('mod_jwtauth.c', 'mod_authn_file.c',
                               'mod_authn_dbd.c');
 
 sub basic { 'Basic ' . encode_base64(join(':', @_), '') }
@@ -24,55 +24,56 @@ sub claims_of {
 sub refused {
     my ($res, $what, $realm) = @_;
     $realm //= 'Login required!';
-    ok($res->code == 401, "$what: 401");
-    ok($res->content eq 'Could not verify', "$what: 'Could not verify'");
-    ok(($res->header('WWW-Authenticate') // '') eq qq{Basic realm="$realm"},
+    is($res->code, 401, "$what: 401");
+    is($res->content, 'Could not verify', "$what: 'Could not verify'");
+    is(scalar $res->header('WWW-Authenticate'), qq{Basic realm="$realm"},
        "$what: Basic challenge, realm '$realm'");
 }
 
 # the seed's flow: GET /login with Basic
 my $t0 = time;
 my $res = GET('/login', Authorization => basic('daehan', '1234'));
-ok($res->code == 200, 'Basic login: 200');
-ok(($res->header('Content-Type') // '') =~ m{^application/json},
-   'login answers JSON');
-ok(($res->header('Cache-Control') // '') eq 'no-store',
+is($res->code, 200, 'Basic login: 200');
+like(scalar $res->header('Content-Type'), qr{^application/json},
+     'login answers JSON');
+is(scalar $res->header('Cache-Control'), 'no-store',
    'Cache-Control: no-store');
 my $body = eval { json_decode($res->content) } || {};
-ok($body->{token_type} && $body->{token_type} eq 'Bearer',
-   'token_type Bearer');
-ok(defined $body->{expires_in} && $body->{expires_in} == 1800,
-   'expires_in 1800 (the seed\'s 30 minutes)');
+is($body->{token_type}, 'Bearer', 'token_type Bearer');
+is($body->{expires_in}, 1800, 'expires_in 1800 (the seed\'s 30 minutes)');
 my $tok = $body->{token} // '';
-ok($tok =~ /^[\w-]+\.[\w-]+\.[\w-]+$/, 'token is a compact JWS');
+like($tok, qr/^[\w-]+\.[\w-]+\.[\w-]+$/, 'token is a compact JWS');
 my ($h) = split /\./, $tok;
 my $hdr = eval { json_decode(unb64u($h)) } || {};
-ok(($hdr->{alg} // '') eq 'HS256', 'signed with the first JWTAuthAlgorithms');
-ok(($hdr->{typ} // '') eq 'JWT', 'typ JWT');
+is($hdr->{alg}, 'HS256', 'signed with the first JWTAuthAlgorithms');
+is($hdr->{typ}, 'JWT', 'typ JWT');
 my $c = claims_of($tok);
-ok(($c->{sub} // '') eq 'daehan', 'sub is the user');
-ok($c->{iat} >= $t0 - 1 && $c->{iat} <= time + 1, 'iat is now');
-ok($c->{exp} == $c->{iat} + 1800, 'exp = iat + 1800');
-ok(($c->{jti} // '') =~ /^[\w-]{22}$/, 'jti: 128 random bits');
+is($c->{sub}, 'daehan', 'sub is the user');
+cmp_ok($c->{iat}, '>=', $t0 - 1, 'iat is now: not before the request');
+cmp_ok($c->{iat}, '<=', time + 1, 'iat is now: not after it');
+is($c->{exp}, $c->{iat} + 1800, 'exp = iat + 1800');
+like($c->{jti}, qr/^[\w-]{22}$/, 'jti: 128 random bits');
 ok(!exists $c->{iss} && !exists $c->{aud}, 'no iss/aud unless configured');
 my $c2 = claims_of(json_decode(GET_BODY('/login',
     Authorization => basic('daehan', '1234')))->{token});
-ok($c2->{jti} ne $c->{jti}, 'jti differs between tokens');
+isnt($c2->{jti}, $c->{jti}, 'jti differs between tokens');
 
 # the issued token opens the protected pages and carries the MAC we expect
-ok(GET('/protected/hello.html', 'x-access-token' => $tok)->code == 200,
+is(GET('/protected/hello.html', 'x-access-token' => $tok)->code, 200,
    'issued token accepted by the protected page');
 my ($hh, $pp, $ss) = split /\./, $tok;
-ok(jws(unb64u($hh), unb64u($pp)) eq $tok,
+is(jws(unb64u($hh), unb64u($pp)), $tok,
    'signature is HMAC-SHA256 of header.payload under the file\'s key');
 
 # form and JSON bodies
 $res = POST('/login', content => 'username=daehan&password=1234',
             'Content-Type' => 'application/x-www-form-urlencoded');
-ok($res->code == 200 && $res->content =~ /"token"/, 'form login: 200');
+is($res->code, 200, 'form login: 200: status');
+like($res->content, qr/"token"/, 'form login: 200: body');
 $res = POST('/login', content => '{"username": "daehan", "password": "1234"}',
             'Content-Type' => 'application/json; charset=utf-8');
-ok($res->code == 200 && $res->content =~ /"token"/, 'JSON login: 200');
+is($res->code, 200, 'JSON login: 200: status');
+like($res->content, qr/"token"/, 'JSON login: 200: body');
 
 # failures all look alike
 refused(GET('/login'), 'no credentials');
@@ -96,60 +97,66 @@ refused(GET('/login-realm'), 'AuthName', 'Members');
 
 $res = POST('/login', content => 'username=daehan&password=1234',
             'Content-Type' => 'text/plain');
-ok($res->code == 415, 'wrong content type: 415');
+is($res->code, 415, 'wrong content type: 415');
 my $ua = Apache::TestRequest::user_agent();
 my $url = Apache::TestRequest::resolve_url('/login');
 $res = $ua->request(HTTP::Request->new(POST => $url, [],
                                        'username=daehan&password=1234'));
-ok($res->code == 415, 'no content type: 415');
+is($res->code, 415, 'no content type: 415');
 $res = POST('/login', content => 'username=daehan&password=' . ('x' x 9000),
             'Content-Type' => 'application/x-www-form-urlencoded');
-ok($res->code == 413, 'oversized body: 413');
+is($res->code, 413, 'oversized body: 413');
 $res = PUT('/login', content => 'x', Authorization => basic('daehan', '1234'));
-ok($res->code == 405, 'PUT: 405');
-ok(($res->header('Allow') // '') =~ /GET/ && $res->header('Allow') =~ /POST/,
-   '405 names GET and POST in Allow');
-ok($ua->request(HTTP::Request->new(DELETE => $url))->code == 405,
+is($res->code, 405, 'PUT: 405');
+like(scalar $res->header('Allow'), qr/GET/,
+     '405 names GET and POST in Allow: GET');
+like(scalar $res->header('Allow'), qr/POST/,
+     '405 names GET and POST in Allow: POST');
+is($ua->request(HTTP::Request->new(DELETE => $url))->code, 405,
    'DELETE: 405');
 
 # iss, aud and lifetime go into the token; HS384 signs there
 $res = GET('/login-issaud', Authorization => basic('daehan', '1234'));
 $body = eval { json_decode($res->content) } || {};
 $c = claims_of($body->{token} // 'x.e30.x');
-ok($res->code == 200, 'login with iss/aud: 200');
-ok(($c->{iss} // '') eq 'https://login.example', 'iss issued');
-ok(ref $c->{aud} eq 'ARRAY' && "@{$c->{aud}}" eq 'api web',
-   'aud issued as an array');
-ok($c->{exp} - $c->{iat} == 60 && $body->{expires_in} == 60,
-   'JWTAuthTokenLifetime 60');
+is($res->code, 200, 'login with iss/aud: 200');
+is($c->{iss}, 'https://login.example', 'iss issued');
+is(ref $c->{aud}, 'ARRAY', 'aud issued as an array: an array');
+is(ref $c->{aud} eq 'ARRAY' ? "@{$c->{aud}}" : undef, 'api web',
+   'aud issued as an array: api web');
+is($c->{exp} - $c->{iat}, 60, 'JWTAuthTokenLifetime 60: exp - iat');
+is($body->{expires_in}, 60, 'JWTAuthTokenLifetime 60: expires_in');
 ($h) = split /\./, $body->{token};
-ok((json_decode(unb64u($h))->{alg} // '') eq 'HS384',
+is(json_decode(unb64u($h))->{alg}, 'HS384',
    'first of JWTAuthAlgorithms HS384 HS256 signs');
-ok(GET('/issaud/', 'x-access-token' => $body->{token})->code == 200,
+is(GET('/issaud/', 'x-access-token' => $body->{token})->code, 200,
    'token with iss/aud accepted where they are required');
-ok(GET('/issaud/', 'x-access-token' => $tok)->code == 401,
+is(GET('/issaud/', 'x-access-token' => $tok)->code, 401,
    'token without iss/aud refused there');
 
 # several providers: the first that knows the user decides
-ok(GET('/login-two', Authorization => basic('bob', 'builder'))->code == 200,
+is(GET('/login-two', Authorization => basic('bob', 'builder'))->code, 200,
    'second provider (AuthnProviderAlias) knows bob');
-ok(GET('/login-two', Authorization => basic('daehan', '1234'))->code == 200,
+is(GET('/login-two', Authorization => basic('daehan', '1234'))->code, 200,
    'first provider knows daehan');
 refused(GET('/login-two', Authorization => basic('bob', 'wrong')),
         'second provider, wrong password');
 
 # mod_authn_dbd with extra columns: the seed's id and admin claims
 $res = GET('/login-dbd', Authorization => basic('daehan', '1234'));
-ok($res->code == 200, 'dbd login: 200');
+is($res->code, 200, 'dbd login: 200');
 $c = claims_of(json_decode($res->content)->{token});
-ok(defined $c->{id} && $c->{id} eq '1' && !ref $c->{id}
-   && $res->content !~ /"id":"1"/, 'id claim is the integer 1');
-ok(JSON::PP::is_bool($c->{admin}) && $c->{admin}, 'admin claim is true');
-ok(($c->{via} // '') eq 'dbd', 'string claim from a literal expression');
+is($c->{id}, '1', 'id claim is the integer 1: value');
+is(ref $c->{id}, '', 'id claim is the integer 1: not a reference');
+unlike($res->content, qr/"id":"1"/, 'id claim is the integer 1: not a string');
+ok(JSON::PP::is_bool($c->{admin}), 'admin claim is true: a JSON boolean');
+ok($c->{admin}, 'admin claim is true: true');
+is($c->{via}, 'dbd', 'string claim from a literal expression');
 $res = GET('/login-dbd', Authorization => basic('carol', '5678'));
 $c = claims_of(json_decode($res->content)->{token});
-ok(JSON::PP::is_bool($c->{admin}) && !$c->{admin} && $c->{id} == 2,
-   'carol: admin false, id 2');
+ok(JSON::PP::is_bool($c->{admin}), 'carol: admin false, id 2: a boolean');
+ok(!$c->{admin}, 'carol: admin false, id 2: admin false');
+is($c->{id}, 2, 'carol: admin false, id 2: id');
 refused(GET('/login-dbd', Authorization => basic('daehan', '4321')),
         'dbd wrong password');
 
@@ -157,22 +164,24 @@ refused(GET('/login-dbd', Authorization => basic('daehan', '4321')),
 t_start_error_log_watch();
 $res = GET('/login-badclaim', Authorization => basic('daehan', '1234'));
 my @log = t_finish_error_log_watch();
-ok($res->code == 500 && $res->content !~ /token/, '"1x" as int: 500');
+is($res->code, 500, '"1x" as int: 500: status');
+unlike($res->content, qr/token/, '"1x" as int: 500: no token in the body');
 ok((grep { /JWTAuthLoginClaim id: value is not a whole number/ } @log),
    'the log names the claim');
 $res = GET('/login-badclaim', Authorization => basic('carol', '5678'));
-ok($res->code == 200 && claims_of(json_decode($res->content)->{token})->{id}
-   == 2, '"2" as int: the integer 2');
+is($res->code, 200, '"2" as int: the integer 2: status');
+is(eval { claims_of(json_decode($res->content)->{token})->{id} }, 2,
+   '"2" as int: the integer 2: claim');
 $res = GET('/login-badclaim', Authorization => basic('dave', '5678'));
-ok($res->code == 500, '" 3" as int (leading blank): 500');
+is($res->code, 500, '" 3" as int (leading blank): 500');
 $res = GET('/login-badbool', Authorization => basic('daehan', '1234'));
-ok($res->code == 500, '"maybe" as bool: 500');
+is($res->code, 500, '"maybe" as bool: 500');
 
 # a login scope without a user file is a server error, logged
 t_start_error_log_watch();
 $res = GET('/login-nofile', Authorization => basic('daehan', '1234'));
 @log = t_finish_error_log_watch();
-ok($res->code == 500, 'no AuthUserFile: 500');
+is($res->code, 500, 'no AuthUserFile: 500');
 
 # passwords never reach the log
 ok(!(grep { /1234|wonderland/ } @log), 'no password in the log');

@@ -8,7 +8,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 28, need_module('mod_jwtauth.c', 'mod_authz_user.c');
+plan tests => 30, need_module('mod_jwtauth.c', 'mod_authz_user.c');
 
 my $T = JSON::PP::true;
 my $F = JSON::PP::false;
@@ -50,21 +50,23 @@ for my $r (@rows) {
                                               time + 60, $claims));
     my @h = defined $tok ? ('x-access-token' => $tok) : ();
     my $res = GET($path, @h);
-    ok($res->code == $want, "$what: $want (got " . $res->code . ")");
+    is($res->code, $want, "$what: $want");
 }
 
 # Satisfy Any: the host check passes (no Allow rules), yet no token is
 # still 401 with the seed's JSON, and a bad token is still refused
 my $res = GET('/satisfy-any/');
-ok($res->code == 401 && $res->content eq '{"message": "Token is missing!"}',
-   'Satisfy Any: no token, 401 missing');
+is($res->code, 401, 'Satisfy Any: no token, 401 missing: status');
+is($res->content, '{"message": "Token is missing!"}',
+   'Satisfy Any: no token, 401 missing: body');
 $res = GET('/satisfy-any/', 'x-access-token' => token(exp => time - 1));
-ok($res->code == 401 && $res->content eq '{"message": "Token is invalid!"}',
-   'Satisfy Any: expired token, 401 invalid');
+is($res->code, 401, 'Satisfy Any: expired token, 401 invalid: status');
+is($res->content, '{"message": "Token is invalid!"}',
+   'Satisfy Any: expired token, 401 invalid: body');
 $res = GET('/satisfy-any/', 'x-access-token' => token());
-ok($res->code == 200, 'Satisfy Any: valid token, host rule satisfies');
+is($res->code, 200, 'Satisfy Any: valid token, host rule satisfies');
 
 # Require jwt-claim without JWTAuth On: no token is ever looked at, so
 # nothing can be granted
-ok(GET('/open/', 'x-access-token' => token(admin => $T))->code != 200,
-   'jwt-claim outside JWTAuth On grants nothing');
+isnt(GET('/open/', 'x-access-token' => token(admin => $T))->code, 200,
+     'jwt-claim outside JWTAuth On grants nothing');

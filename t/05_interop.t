@@ -11,7 +11,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 22, need_module('mod_jwtauth.c');
+plan tests => 29, need_module('mod_jwtauth.c');
 
 my $PY = '/usr/bin/python3';    # Debian's: PyJWT is not in pyenv's python
 
@@ -35,25 +35,27 @@ sub status { GET('/protected/hello.html', 'x-access-token' => $_[0])->code }
 for my $alg (qw(HS256 HS384 HS512)) {
     my ($rc, $tok) = pyjwt("print(jwt.encode({'sub': 'daehan', 'exp': "
         . "int(time.time()) + 60}, key, algorithm='$alg'))");
-    ok($rc == 0 && status($tok) == 200, "PyJWT $alg token accepted");
+    is($rc, 0, "PyJWT $alg token accepted: PyJWT ran");
+    is(status($tok), 200, "PyJWT $alg token accepted: status");
 }
 my ($rc, $tok) = pyjwt("print(jwt.encode({'sub': 'daehan', 'exp': "
     . "int(time.time()) - 5}, key, algorithm='HS256'))");
-ok(status($tok) == 401, 'PyJWT expired token refused');
+is(status($tok), 401, 'PyJWT expired token refused');
 ($rc, $tok) = pyjwt("print(jwt.encode({'sub': 'daehan', 'exp': "
     . "int(time.time()) + 60}, b'x' * 64, algorithm='HS256'))");
-ok(status($tok) == 401, 'PyJWT token under another key refused');
+is(status($tok), 401, 'PyJWT token under another key refused');
 ($rc, $tok) = pyjwt("print(jwt.encode({'sub': 'daehan', 'exp': "
     . "int(time.time()) + 60}, None, algorithm='none'))");
-ok($tok =~ /\.$/ && status($tok) == 401, 'PyJWT alg none refused');
+like($tok, qr/\.$/, 'PyJWT alg none refused: no signature');
+is(status($tok), 401, 'PyJWT alg none refused: status');
 ($rc, $tok) = pyjwt("print(jwt.encode({'sub': 'daehan', 'exp': "
     . "int(time.time()) + 60, 'nbf': int(time.time()) + 3600}, key, "
     . "algorithm='HS256'))");
-ok(status($tok) == 401, 'PyJWT token with nbf an hour ahead refused');
+is(status($tok), 401, 'PyJWT token with nbf an hour ahead refused');
 # the seed's own token, as dh_jwt.py makes it
 ($rc, $tok) = pyjwt("import datetime\nprint(jwt.encode({'id': 1, 'exp': "
     . "datetime.datetime.utcnow() + datetime.timedelta(minutes=30)}, key))");
-ok(GET('/seed/', 'x-access-token' => $tok)->code == 200,
+is(GET('/seed/', 'x-access-token' => $tok)->code, 200,
    "the seed's PyJWT token accepted (JWTAuthUserClaim id)");
 
 # Crypt::JWT makes, we check
@@ -61,31 +63,32 @@ my $key = secret();
 for my $alg (qw(HS256 HS384 HS512)) {
     my $t = encode_jwt(payload => { sub => 'daehan', exp => time + 60 },
                        alg => $alg, key => $key);
-    ok(status($t) == 200, "Crypt::JWT $alg token accepted");
+    is(status($t), 200, "Crypt::JWT $alg token accepted");
 }
 $tok = encode_jwt(payload => { sub => 'daehan', exp => time + 60 },
                   alg => 'none', allow_none => 1);
-ok(status($tok) == 401, 'Crypt::JWT alg none refused');
+is(status($tok), 401, 'Crypt::JWT alg none refused');
 $tok = encode_jwt(payload => { sub => 'daehan', exp => time + 60 },
                   alg => 'HS256', key => $key, extra_headers => {
                       crit => ['exp'] });
-ok(status($tok) == 401, 'Crypt::JWT token with crit refused');
+is(status($tok), 401, 'Crypt::JWT token with crit refused');
 $tok = encode_jwt(payload => { sub => 'daehan' }, alg => 'HS256',
                   key => $key);
-ok(status($tok) == 401, 'Crypt::JWT token without exp refused');
+is(status($tok), 401, 'Crypt::JWT token without exp refused');
 
 # /login makes, they check
 my $basic = 'Basic ' . encode_base64('daehan:1234', '');
 my $issued = json_decode(GET_BODY('/login', Authorization => $basic))->{token};
 ($rc, my $out) = pyjwt("print(jwt.decode(sys.argv[2], key, "
     . "algorithms=['HS256'])['sub'])", $issued);
-ok($rc == 0 && $out eq 'daehan', 'PyJWT verifies a /login token');
+is($rc, 0, 'PyJWT verifies a /login token: exit status');
+is($out, 'daehan', 'PyJWT verifies a /login token: sub');
 ($rc, $out) = pyjwt("print(jwt.decode(sys.argv[2], b'y' * 64, "
     . "algorithms=['HS256']))", $issued);
-ok($rc != 0, 'PyJWT refuses it under another key (the check can fail)');
+isnt($rc, 0, 'PyJWT refuses it under another key (the check can fail)');
 my $c = eval { decode_jwt(token => $issued, key => $key,
                           accepted_alg => 'HS256', verify_exp => 1) } || {};
-ok(($c->{sub} // '') eq 'daehan', 'Crypt::JWT verifies a /login token');
+is($c->{sub}, 'daehan', 'Crypt::JWT verifies a /login token');
 ok(!eval { decode_jwt(token => $issued, key => 'z' x 64); 1 },
    'Crypt::JWT refuses it under another key');
 
@@ -94,11 +97,11 @@ my $issaud = json_decode(GET_BODY('/login-issaud',
 ($rc, $out) = pyjwt("c = jwt.decode(sys.argv[2], key, algorithms=['HS384'], "
     . "audience='web', issuer='https://login.example')\nprint(c['iss'])",
     $issaud);
-ok($rc == 0 && $out eq 'https://login.example',
-   'PyJWT verifies HS384 with iss and aud');
+is($rc, 0, 'PyJWT verifies HS384 with iss and aud: exit status');
+is($out, 'https://login.example', 'PyJWT verifies HS384 with iss and aud: iss');
 ($rc, $out) = pyjwt("jwt.decode(sys.argv[2], key, algorithms=['HS384'], "
     . "audience='other')", $issaud);
-ok($rc != 0, 'PyJWT refuses it for another audience');
+isnt($rc, 0, 'PyJWT refuses it for another audience');
 $c = eval { decode_jwt(token => $issaud, key => $key, accepted_alg => 'HS384',
                        verify_iss => 'https://login.example',
                        verify_aud => sub {
@@ -106,10 +109,10 @@ $c = eval { decode_jwt(token => $issaud, key => $key, accepted_alg => 'HS384',
                            return grep { $_ eq 'api' }   # arrays as text
                                   ref $aud ? @$aud : $aud;
                        }) } || {};
-ok(ref $c->{aud} eq 'ARRAY', 'Crypt::JWT verifies HS384 with iss and aud');
+is(ref $c->{aud}, 'ARRAY', 'Crypt::JWT verifies HS384 with iss and aud');
 
 my $dbd = json_decode(GET_BODY('/login-dbd', Authorization => $basic))->{token};
 ($rc, $out) = pyjwt("c = jwt.decode(sys.argv[2], key, algorithms=['HS256'])\n"
     . "print(repr(c['id']), repr(c['admin']))", $dbd);
-ok($rc == 0 && $out eq '1 True',
-   "PyJWT reads the seed's claims as int 1 and True");
+is($rc, 0, "PyJWT reads the seed's claims as int 1 and True: exit status");
+is($out, '1 True', "PyJWT reads the seed's claims as int 1 and True: repr");

@@ -117,7 +117,7 @@ my @rows = (
      qr/Require jwt-claim needs a claim name and at least one value/],
 );
 
-plan tests => 2 * @rows + 14, need_module('mod_jwtauth.c');
+plan tests => 2 * @rows + 15, need_module('mod_jwtauth.c');
 
 my $n = 0;
 for my $r (@rows) {
@@ -134,9 +134,10 @@ for my $r (@rows) {
     close $fh;
     my $out = `$httpd -t -f $conf 2>&1`;
     my $rc = $? >> 8;
-    ok(($rc != 0) == ($want_rc != 0), "$name: apache2 -t "
-       . ($want_rc ? 'refuses' : 'accepts')) or diag($out);
-    ok($out =~ $pat, "$name: message") or diag($out);
+    my $want = $want_rc ? 'refuses' : 'accepts';
+    is($rc ? 'refuses' : 'accepts', $want, "$name: apache2 -t $want")
+        or diag($out);
+    like($out, $pat, "$name: message");
 }
 
 # conf/jwtauth.load names the place `make install` (apxs -i) puts the
@@ -147,8 +148,8 @@ for my $r (@rows) {
     open my $fh, '<', "$conf_dir/jwtauth.load" or die $!;
     my ($load) = grep { /^LoadModule/ } <$fh>;
     close $fh;
-    ok($load =~ m{^LoadModule jwtauth_module \Q$libexec\E/mod_jwtauth\.so$},
-       'jwtauth.load points at apxs -q LIBEXECDIR');
+    like($load, qr{^LoadModule jwtauth_module \Q$libexec\E/mod_jwtauth\.so$},
+         'jwtauth.load points at apxs -q LIBEXECDIR');
     $load =~ s{\S+$}{$so};
     my $conf = "$dir/stock.conf";
     open $fh, '>', $conf or die $!;
@@ -159,47 +160,48 @@ for my $r (@rows) {
         $load, "Include $conf_dir/jwtauth.conf", '';
     close $fh;
     my $out = `$httpd -t -f $conf 2>&1`;
-    ok($? == 0 && $out =~ /Syntax OK/, 'jwtauth.load + jwtauth.conf: Syntax OK')
+    is($?, 0, 'jwtauth.load + jwtauth.conf: Syntax OK: exit status')
         or diag($out);
+    like($out, qr/Syntax OK/, 'jwtauth.load + jwtauth.conf: Syntax OK: output');
     $out = `$httpd -M -f $conf 2>&1`;
-    ok($out =~ /jwtauth_module \(shared\)/, 'the module is loaded');
+    like($out, qr/jwtauth_module \(shared\)/, 'the module is loaded');
 }
 
 # merging in the running server: the key and algorithms at server level
 # reach every Location; a Location's own key and algorithms replace them
 my $exp = time + 60;
 my $P = { sub => 'daehan', exp => $exp };
-ok(GET('/short/', 'x-access-token' => jws({ alg => 'HS256' }, $P,
-                                          secret('secret32')))->code == 200,
+is(GET('/short/', 'x-access-token' => jws({ alg => 'HS256' }, $P,
+                                          secret('secret32')))->code, 200,
    '/short: its own 32-byte key verifies');
-ok(GET('/short/', 'x-access-token' => jws({ alg => 'HS256' }, $P))->code
-   == 401, '/short: the server key no longer does');
-ok(GET('/hs512/', 'x-access-token' => jws({ alg => 'HS512' }, $P))->code
-   == 200, '/hs512: inherited key, own algorithm list: HS512 accepted');
-ok(GET('/protected/hello.html',
-       'x-access-token' => jws({ alg => 'HS384' }, $P))->code == 200,
+is(GET('/short/', 'x-access-token' => jws({ alg => 'HS256' }, $P))->code,
+   401, '/short: the server key no longer does');
+is(GET('/hs512/', 'x-access-token' => jws({ alg => 'HS512' }, $P))->code,
+   200, '/hs512: inherited key, own algorithm list: HS512 accepted');
+is(GET('/protected/hello.html',
+       'x-access-token' => jws({ alg => 'HS384' }, $P))->code, 200,
    '/protected: server list HS256 HS384 HS512 inherited');
-ok(GET('/leeway/', 'x-access-token' => jws({ alg => 'HS256' },
-       { sub => 'x', exp => time - 30 }))->code == 200,
+is(GET('/leeway/', 'x-access-token' => jws({ alg => 'HS256' },
+       { sub => 'x', exp => time - 30 }))->code, 200,
    '/leeway: 60 s of leeway takes a token 30 s past exp');
-ok(GET('/protected/hello.html', 'x-access-token' => jws({ alg => 'HS256' },
-       { sub => 'x', exp => time - 30 }))->code == 401,
+is(GET('/protected/hello.html', 'x-access-token' => jws({ alg => 'HS256' },
+       { sub => 'x', exp => time - 30 }))->code, 401,
    'no leeway elsewhere');
 
 # server -> vhost -> Location: the vhost's header and algorithms reach its
 # Locations, the server's key reaches the vhost, a Location overrides
 my $vt = jws({ alg => 'HS384' }, $P);
 Apache::TestRequest::module('jwtauth_vhost');
-ok(GET('/vh/', 'X-Vhost-Token' => $vt)->code == 200,
+is(GET('/vh/', 'X-Vhost-Token' => $vt)->code, 200,
    'vhost: JWTAuthHeader and JWTAuthAlgorithms from the vhost, key from '
    . 'the server');
-ok(GET('/vh/', 'x-access-token' => $vt)->code == 401,
+is(GET('/vh/', 'x-access-token' => $vt)->code, 401,
    'vhost: the server default header is replaced');
-ok(GET('/vh/',
-       'X-Vhost-Token' => jws({ alg => 'HS256' }, $P))->code == 401,
+is(GET('/vh/',
+       'X-Vhost-Token' => jws({ alg => 'HS256' }, $P))->code, 401,
    'vhost: HS256 no longer accepted there');
-ok(GET('/vh/own/', 'X-Own-Token' => $vt)->code == 200,
+is(GET('/vh/own/', 'X-Own-Token' => $vt)->code, 200,
    'Location inside the vhost overrides the header again');
 Apache::TestRequest::module('default');
-ok(GET('/protected/hello.html', 'x-access-token' => $vt)->code == 200,
+is(GET('/protected/hello.html', 'x-access-token' => $vt)->code, 200,
    'main server unchanged by the vhost');

@@ -36,7 +36,7 @@ my @node_algs = grep { $_ ne 'ES256K' } @algs;   # jose 6 dropped ES256K
 my $NODE = -e t_dir() . '/node/node_modules/jose/package.json'
            && `node --version 2>/dev/null` =~ /^v(\d+)/ && $1 >= 20;
 
-plan tests => 3 * @algs + 6 * @issuers + 21 + 2 * @node_algs + 1,
+plan tests => 4 * @algs + 8 * @issuers + 29 + 4 * @node_algs + 2,
     need_module('mod_jwtauth.c');
 
 my $PY = '/usr/bin/python3';
@@ -75,14 +75,15 @@ sub status { GET($_[0], 'x-access-token' => $_[1])->code }
 
 # Crypt::JWT and PyJWT make, we check
 for my $alg (@algs) {
-    ok(status('/alg/', cj_token($alg)) == 200,
+    is(status('/alg/', cj_token($alg)), 200,
        "Crypt::JWT $alg (kid " . ($algs{$alg}[1] // 'none') . ') accepted');
-    ok(status('/alg/', cj_token($alg, nokid => 1)) == 200,
+    is(status('/alg/', cj_token($alg, nokid => 1)), 200,
        "Crypt::JWT $alg without kid accepted (keys of its type tried)");
     my ($rc, $tok) = pyjwt("key = open(sys.argv[1], 'rb').read()\n"
         . "print(jwt.encode({'sub': 'daehan', 'exp': int(time.time()) + 60}, "
         . "key, algorithm='$alg'))", fixture("$algs{$alg}[0].key"));
-    ok($rc == 0 && status('/alg/', $tok) == 200, "PyJWT $alg accepted");
+    is($rc, 0, "PyJWT $alg accepted: PyJWT ran");
+    is(status('/alg/', $tok), 200, "PyJWT $alg accepted: status");
 }
 
 # /login makes, Crypt::JWT, PyJWT and the module check
@@ -93,22 +94,23 @@ for my $alg (@issuers) {
     my $tok = eval { json_decode($res->content)->{token} } // '';
     my ($h) = split /\./, $tok;
     my $hdr = eval { json_decode(unb64u($h)) } || {};
-    ok($res->code == 200 && ($hdr->{alg} // '') eq $alg,
-       "$path issues an $alg token");
-    ok(defined $hdr->{kid}, "$alg token carries a kid");
+    is($res->code, 200, "$path issues an $alg token: status");
+    is($hdr->{alg}, $alg, "$path issues an $alg token: alg");
+    isnt($hdr->{kid}, undef, "$alg token carries a kid");
     my $c = eval { decode_jwt(token => $tok, key => pk($key, 1),
                               accepted_alg => $alg) } || {};
-    ok(($c->{sub} // '') eq 'daehan', "Crypt::JWT verifies the $alg token");
+    is($c->{sub}, 'daehan', "Crypt::JWT verifies the $alg token");
     my ($rc, $out) = pyjwt("key = open(sys.argv[1], 'rb').read()\n"
         . "print(jwt.decode(sys.argv[2], key, algorithms=['$alg'])['sub'])",
         fixture("$key.pub"), $tok);
-    ok($rc == 0 && $out eq 'daehan', "PyJWT verifies the $alg token");
-    ok(status('/alg/', $tok) == 200, "the module accepts its own $alg token");
+    is($rc, 0, "PyJWT verifies the $alg token: exit status");
+    is($out, 'daehan', "PyJWT verifies the $alg token: sub");
+    is(status('/alg/', $tok), 200, "the module accepts its own $alg token");
     # a changed payload with the signature kept fails
     my ($hh, $pp, $ss) = split /\./, $tok;
     my $forged = join '.', $hh, b64u(json_encode({ sub => 'root',
                                                    exp => time + 300 })), $ss;
-    ok(status('/alg/', $forged) == 401, "$alg: payload changed, refused");
+    is(status('/alg/', $forged), 401, "$alg: payload changed, refused");
 }
 
 # node jose, a third implementation: it makes, we check; we make, it checks
@@ -116,22 +118,24 @@ sub node_jose { my $out = `node @{[ t_dir() ]}/node/jose-check.mjs @_ 2>&1`;
                 $out =~ s/\n\z//; return ($? >> 8, $out) }
 SKIP: {
     skip 'node jose not installed (npm registry unreachable or no node 20)',
-        2 * @node_algs + 1 unless $NODE;
+        4 * @node_algs + 2 unless $NODE;
     for my $alg (@node_algs) {
         my ($key, $kid) = @{ $algs{$alg} };
         my ($rc, $t) = node_jose('sign', $alg, fixture("$key.key"),
                                  $kid // '');
-        ok($rc == 0 && status('/alg/', $t) == 200,
-           "node jose $alg token accepted");
+        is($rc, 0, "node jose $alg token accepted: node ran");
+        is(status('/alg/', $t), 200, "node jose $alg token accepted: status");
       SKIP: {
-            skip "/login does not issue $alg in this suite", 1
+            skip "/login does not issue $alg in this suite", 2
                 unless grep { $_ eq $alg } @issuers;
             my $tok = json_decode(GET_BODY('/login-' . lc $alg,
                                            Authorization => $basic))->{token};
             my ($vrc, $sub) = node_jose('verify', $alg, fixture("$key.pub"),
                                         $tok);
-            ok($vrc == 0 && $sub eq 'daehan',
-               "node jose verifies the /login $alg token");
+            is($vrc, 0, "node jose verifies the /login $alg token: "
+               . 'exit status');
+            is($sub, 'daehan', "node jose verifies the /login $alg token: "
+               . 'sub');
         }
     }
     my $set = t_dir() . '/fixtures/published.jwks';
@@ -141,21 +145,26 @@ SKIP: {
     my $tok = json_decode(GET_BODY('/login-rs256',
                                    Authorization => $basic))->{token};
     my ($rc, $sub) = node_jose('jwks', $set, $tok);
-    ok($rc == 0 && $sub eq 'daehan',
-       'node jose verifies a /login token with the published JWK Set');
+    is($rc, 0, 'node jose verifies a /login token with the published JWK '
+       . 'Set: exit status');
+    is($sub, 'daehan', 'node jose verifies a /login token with the published '
+       . 'JWK Set: sub');
 }
 
 # the published key set loads in PyJWT and verifies a /login token
 my $res = GET('/jwks');
 my $jwks = eval { json_decode($res->content) } || { keys => [] };
-ok($res->code == 200
-   && ($res->header('Content-Type') // '') eq 'application/jwk-set+json',
-   'jwtauth-jwks answers application/jwk-set+json');
-ok(($res->header('Cache-Control') // '') =~ /public, max-age=\d+/,
-   'and may be cached');
-ok(@{ $jwks->{keys} } == 3
-   && "@{[ map { $_->{kid} } @{ $jwks->{keys} } ]}" eq 'rsa-1 ec256-1 ed-1',
-   'signing key first, then the other public keys, each once');
+is($res->code, 200, 'jwtauth-jwks answers application/jwk-set+json: status');
+is(scalar $res->header('Content-Type'), 'application/jwk-set+json',
+   'jwtauth-jwks answers application/jwk-set+json: type');
+like(scalar $res->header('Cache-Control'), qr/public, max-age=\d+/,
+     'and may be cached');
+is(scalar @{ $jwks->{keys} }, 3,
+   'signing key first, then the other public keys, each once: count');
+is(@{ $jwks->{keys} } == 3
+   ? "@{[ map { $_->{kid} } @{ $jwks->{keys} } ]}" : undef,
+   'rsa-1 ec256-1 ed-1',
+   'signing key first, then the other public keys, each once: kids');
 ok(!(grep { exists $_->{d} || exists $_->{k} || exists $_->{p}
             || $_->{kty} eq 'oct' } @{ $jwks->{keys} }),
    'no private member and no HMAC key published');
@@ -165,22 +174,24 @@ my ($rc, $out) = pyjwt("ks = jwt.PyJWKSet.from_json(sys.argv[1])\n"
     . "key = [k for k in ks.keys if k.key_id == kid][0]\n"
     . "print(jwt.decode(sys.argv[2], key.key, algorithms=['RS256'])['sub'])",
     $res->content, $rs);
-ok($rc == 0 && $out eq 'daehan',
-   'PyJWT verifies a /login token with the published JWK Set');
+is($rc, 0, 'PyJWT verifies a /login token with the published JWK Set: '
+   . 'exit status');
+is($out, 'daehan',
+   'PyJWT verifies a /login token with the published JWK Set: sub');
 
 # a certificate as the key file
-ok(status('/alg-cert/', cj_token('RS256')) == 200,
+is(status('/alg-cert/', cj_token('RS256')), 200,
    'PEM certificate as JWTAuthKeyFile: RS256 accepted');
 
 # typ pinned
-ok(status('/alg-typ/', cj_token('ES256')) == 200, 'JWTAuthType JWT: typ JWT');
+is(status('/alg-typ/', cj_token('ES256')), 200, 'JWTAuthType JWT: typ JWT');
 my $nt = encode_jwt(payload => { sub => 'x', exp => time + 60 }, alg => 'ES256',
                     key => pk('ec256'), extra_headers => { typ => 'at+jwt' });
-ok(status('/alg-typ/', $nt) == 401, 'JWTAuthType JWT: typ at+jwt refused');
+is(status('/alg-typ/', $nt), 401, 'JWTAuthType JWT: typ at+jwt refused');
 $nt = encode_jwt(payload => { sub => 'x', exp => time + 60 }, alg => 'ES256',
                  key => pk('ec256'), extra_headers => {
                      typ => 'application/JWT' });
-ok(status('/alg-typ/', $nt) == 200, 'typ application/JWT matches JWT');
+is(status('/alg-typ/', $nt), 200, 'typ application/JWT matches JWT');
 
 # algorithm confusion: HS256 keyed with the public key's PEM or DER bytes
 my $pem = do { local (@ARGV, $/) = fixture('rsa.pub'); <> };
@@ -189,20 +200,24 @@ for my $k (['PEM', $pem], ['DER', decode_base64($b64)]) {
     my $in = b64u('{"alg":"HS256","typ":"JWT"}') . '.'
            . b64u(json_encode({ sub => 'admin', exp => time + 60 }));
     my $t = "$in." . b64u(hmac_sha256($in, $k->[1]));
-    ok(status('/alg/', $t) == 401 && status('/alg-rs-only/', $t) == 401,
-       "HS256 keyed with the RSA public key's $k->[0] bytes refused");
+    is(status('/alg/', $t), 401,
+       "HS256 keyed with the RSA public key's $k->[0] bytes refused: /alg/");
+    is(status('/alg-rs-only/', $t), 401,
+       "HS256 keyed with the RSA public key's $k->[0] bytes refused: "
+       . '/alg-rs-only/');
 }
 # ES256 with r = s = 0 (CVE-2022-21449), and a DER-encoded signature
 {
     my $in = b64u('{"alg":"ES256","kid":"ec256-1"}') . '.'
            . b64u(json_encode({ sub => 'admin', exp => time + 60 }));
-    ok(status('/alg/', "$in." . b64u("\0" x 64)) == 401,
+    is(status('/alg/', "$in." . b64u("\0" x 64)), 401,
        'ES256 with r = s = 0 refused (CVE-2022-21449)');
     my $der = pk('ec256')->sign_message($in, 'SHA256');
-    ok(length($der) != 64 && status('/alg/', "$in." . b64u($der)) == 401,
-       'ES256 with a DER signature refused');
+    isnt(length($der), 64, 'ES256 with a DER signature refused: not R||S');
+    is(status('/alg/', "$in." . b64u($der)), 401,
+       'ES256 with a DER signature refused: status');
     my $rs = pk('ec256')->sign_message_rfc7518($in, 'SHA256');
-    ok(status('/alg/', "$in." . b64u($rs)) == 200,
+    is(status('/alg/', "$in." . b64u($rs)), 200,
        'the same signature as R||S accepted (the check can pass)');
 }
 # a jku/x5u/jwk header changes nothing and is never fetched: embedding
@@ -214,7 +229,7 @@ for my $k (['PEM', $pem], ['DER', decode_base64($b64)]) {
                        alg => 'ES256', key => $evil, extra_headers => {
                            jwk => $evil->export_key_jwk('public', 1),
                            jku => 'http://127.0.0.1:9/keys' });
-    ok(status('/alg/', $t) == 401, 'embedded jwk and jku ignored: refused');
+    is(status('/alg/', $t), 401, 'embedded jwk and jku ignored: refused');
 }
 
 # rotation: rot1 and rot2 are listed; rot1 leaves the set, graceful
@@ -225,9 +240,11 @@ sub rot_token {
                       extra_headers => { kid => $kid });
 }
 my ($t1, $t2, $t3) = map { rot_token($_) } qw(rot1 rot2 rot3);
-ok(status('/alg-jwks/', $t1) == 200 && status('/alg-jwks/', $t2) == 200,
-   'rotation: tokens under rot1 and rot2 accepted');
-ok(status('/alg-jwks/', $t3) == 401, 'rotation: rot3 not yet listed');
+is(status('/alg-jwks/', $t1), 200,
+   'rotation: tokens under rot1 and rot2 accepted: rot1');
+is(status('/alg-jwks/', $t2), 200,
+   'rotation: tokens under rot1 and rot2 accepted: rot2');
+is(status('/alg-jwks/', $t3), 401, 'rotation: rot3 not yet listed');
 
 my $set = fixture('rotate.jwks');
 my $doc = json_decode(do { local (@ARGV, $/) = $set; <> });
@@ -280,7 +297,7 @@ waitpid $kid, 0;
 t_finish_error_log_watch();
 ok($gone, 'rotation: rot1 refused after the graceful restart');
 ok($in, 'rotation: rot3 accepted after the graceful restart');
-ok(status('/alg-jwks/', $t2) == 200, 'rotation: rot2 still accepted');
-ok($n > 20 && $bad == 0,
-   "rotation: $n requests during the reload, $bad failed")
+is(status('/alg-jwks/', $t2), 200, 'rotation: rot2 still accepted');
+cmp_ok($n, '>', 20, 'rotation: requests during the reload: more than 20');
+is($bad, 0, "rotation: $n requests during the reload, $bad failed")
     or diag("failures: $why");

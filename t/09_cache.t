@@ -15,7 +15,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 14, need_module('mod_jwtauth.c', 'mod_include.c',
+plan tests => 17, need_module('mod_jwtauth.c', 'mod_include.c',
                               'mod_socache_shmcb.c');
 
 my $rsa = Crypt::PK::RSA->new(fixture('rsa.key'));
@@ -29,41 +29,44 @@ t_start_error_log_watch();
 my @codes = map { GET('/cache-rs/', 'x-access-token' => $tok)->code } 1 .. 40;
 my @log = t_finish_error_log_watch();
 my $hits = grep { /token accepted \(alg RS256, user daehan, cached\)/ } @log;
-ok(!(grep { $_ != 200 } @codes), '40 presentations of an RS256 token: 200');
-ok($hits > 0 && $hits < 40, "served from the cache $hits times, verified "
-   . (40 - $hits) . ' times');
+is_deeply(\@codes, [(200) x 40], '40 presentations of an RS256 token: 200');
+cmp_ok($hits, '>', 0, "served from the cache $hits times, verified "
+       . (40 - $hits) . ' times: some from the cache');
+cmp_ok($hits, '<', 40, "served from the cache $hits times, verified "
+       . (40 - $hits) . ' times: some verified');
 
 # the cached result never crosses into a scope with other keys
-ok(GET('/cache-other/', 'x-access-token' => $tok)->code == 401,
+is(GET('/cache-other/', 'x-access-token' => $tok)->code, 401,
    'the same token at a scope without its key: 401');
 
 # Require rules are checked on every hit
 my $plain = rs(exp => time + 300);
 GET('/cache-rs/', 'x-access-token' => $plain) for 1 .. 20;
-ok(GET('/cache-admin/', 'x-access-token' => $plain)->code == 403,
+is(GET('/cache-admin/', 'x-access-token' => $plain)->code, 403,
    'a cached token without admin: 403 at Require jwt-claim admin true');
 
 # a cached token expires on time
 my $short = rs(exp => time + 2);
 my @ok = map { GET('/cache-rs/', 'x-access-token' => $short)->code } 1 .. 20;
-ok(!(grep { $_ != 200 } @ok), 'short-lived token accepted (and cached)');
+is_deeply(\@ok, [(200) x 20], 'short-lived token accepted (and cached)');
 sleep 3.2;
 my @late = map { GET('/cache-rs/', 'x-access-token' => $short)->code } 1 .. 20;
-ok(!(grep { $_ != 401 } @late), 'after its exp: 401 on every presentation');
+is_deeply(\@late, [(401) x 20], 'after its exp: 401 on every presentation');
 
 # JWTAuthCache Off: every presentation verified
 t_start_error_log_watch();
 my @off = map { GET('/cache-off/', 'x-access-token' => $tok)->code } 1 .. 20;
 @log = t_finish_error_log_watch();
-ok(!(grep { $_ != 200 } @off), 'JWTAuthCache Off: 200');
-ok(!(grep { /cached\)/ } @log)
-   && (grep { /token accepted \(alg RS256/ } @log) == 20,
-   'JWTAuthCache Off: verified 20 times, never from the cache');
+is_deeply(\@off, [(200) x 20], 'JWTAuthCache Off: 200');
+is(scalar(grep { /cached\)/ } @log), 0,
+   'JWTAuthCache Off: verified 20 times, never from the cache: never cached');
+is(scalar(grep { /token accepted \(alg RS256/ } @log), 20,
+   'JWTAuthCache Off: verified 20 times, never from the cache: 20 verified');
 
 # a token with its signature changed is never taken from the cache
 my $bad = $tok;
 substr($bad, -3, 1) = substr($bad, -3, 1) eq 'A' ? 'B' : 'A';
-ok(GET('/cache-rs/', 'x-access-token' => $bad)->code == 401,
+is(GET('/cache-rs/', 'x-access-token' => $bad)->code, 401,
    'a cached token with one signature character changed: 401');
 
 # results are reused only under the very same rules: a subrequest into a
@@ -73,9 +76,13 @@ my $jwt_typ = encode_jwt(payload => { sub => 'daehan', exp => time + 60 },
                          alg => 'ES256', key => $ec,
                          extra_headers => { typ => 'JWT' });
 my $res = GET('/typ-parent/page.shtml', 'x-access-token' => $jwt_typ);
-ok($res->code == 200, 'parent page with a typ JWT token: 200');
-ok($res->content !~ /strict part/ && $res->content =~ /error occurred/,
-   'its include from the typ at+jwt scope is refused, not reused');
+is($res->code, 200, 'parent page with a typ JWT token: 200');
+unlike($res->content, qr/strict part/,
+       'its include from the typ at+jwt scope is refused, not reused: '
+       . 'no part');
+like($res->content, qr/error occurred/,
+     'its include from the typ at+jwt scope is refused, not reused: '
+     . 'SSI error');
 
 # the shared tier (JWTAuthSharedCache shmcb): a token is verified once for
 # the whole server; every other thread and process finds it in shmcb
@@ -85,7 +92,7 @@ my @sc = map { GET('/cache-rs/', 'x-access-token' => $fresh)->code } 1 .. 40;
 @log = grep { /token accepted \(alg RS256/ } t_finish_error_log_watch();
 my $full = grep { /user daehan\)/ } @log;
 my $shared = grep { /shared cache\)/ } @log;
-ok(!(grep { $_ != 200 } @sc), 'shared tier: 40 presentations, 200');
-ok($full == 1, "shared tier: verified once in full ($full)");
-ok($shared >= 1, "shared tier: $shared answers from shmcb, the rest "
-   . 'from the threads\' own caches');
+is_deeply(\@sc, [(200) x 40], 'shared tier: 40 presentations, 200');
+is($full, 1, 'shared tier: verified once in full');
+cmp_ok($shared, '>=', 1, "shared tier: $shared answers from shmcb, the rest "
+       . 'from the threads\' own caches');

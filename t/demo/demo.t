@@ -33,26 +33,32 @@ ok($up, "demo answers on 127.0.0.1:$port");
 my $basic = 'Basic ' . encode_base64('daehan:1234', '');
 my $res = $http->get("$base/login", { headers => { Authorization => $basic } });
 my $tok = eval { decode_json($res->{content})->{token} } // '';
-ok($res->{status} == 200 && $tok, 'curl -u daehan:1234 /login gives a token');
+is($res->{status}, 200, 'curl -u daehan:1234 /login gives a token: status');
+ok($tok, 'curl -u daehan:1234 /login gives a token: token');
 my $claims = eval { decode_json(decode_base64url((split /\./, $tok)[1])) }
              || {};
-ok(($claims->{id} // 0) == 1 && JSON::PP::is_bool($claims->{admin})
-   && $claims->{admin}, 'token carries the seed\'s "id": 1, "admin": true');
+cmp_ok($claims->{id} // 0, '==', 1,
+       'token carries the seed\'s "id": 1, "admin": true: id');
+ok(JSON::PP::is_bool($claims->{admin}),
+   'token carries the seed\'s "id": 1, "admin": true: admin a boolean');
+ok($claims->{admin},
+   'token carries the seed\'s "id": 1, "admin": true: admin true');
 
 $res = $http->get("$base/");
 is($res->{content}, '{"message": "Token is missing!"}', '/ without token');
 $res = $http->get("$base/", { headers => { 'x-access-token' => 'x.y.z' } });
 is($res->{content}, '{"message": "Token is invalid!"}', '/ with a bad one');
 $res = $http->get("$base/", { headers => { 'x-access-token' => $tok } });
-ok($res->{status} == 200 && $res->{content} =~ /Hello!/,
-   '/ with the token: hello.html');
+is($res->{status}, 200, '/ with the token: hello.html: status');
+like($res->{content}, qr/Hello!/, '/ with the token: hello.html: body');
 $res = $http->get("$base/admin/", { headers => { 'x-access-token' => $tok } });
-ok($res->{status} == 200 && $res->{content} =~ /Admin area/,
-   '/admin/ with an admin token');
+is($res->{status}, 200, '/admin/ with an admin token: status');
+like($res->{content}, qr/Admin area/, '/admin/ with an admin token: body');
 $res = $http->get("$base/login", { headers => {
     Authorization => 'Basic ' . encode_base64('daehan:4321', '') } });
-ok($res->{status} == 401 && $res->{content} eq 'Could not verify',
-   'wrong password: Could not verify');
+is($res->{status}, 401, 'wrong password: Could not verify: status');
+is($res->{content}, 'Could not verify',
+   'wrong password: Could not verify: body');
 
 kill 'TERM', $pid;
 waitpid $pid, 0;
