@@ -82,7 +82,7 @@ t/unit/%: t/unit/%.c t/unit/tap.h t/json_oracle.h $(JOSE_LIB) | build-deps
 	    $(CORE_LIBS)
 
 unit: all $(UNIT)
-	prove -v --exec '' $(UNIT) t/unit/conf_guard.t t/unit/layout.t \
+	prove -v --exec '' $(UNIT) t/unit/conf_guard.t t/unit/layout.t t/unit/install.t \
 	    t/unit/policy_drop.sh
 
 apache-test: all
