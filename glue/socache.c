@@ -4,10 +4,13 @@
  * many), as mod_authn_socache uses them: the provider and its instance
  * made by the directive, initialised in post_config with a global mutex
  * when the provider is not safe across processes, and the core's
- * lookup/store callbacks.
+ * lookup/store callbacks.  The tier only saves work: when it fails, the
+ * request goes on without it, and the failure is logged once per process
+ * and kind.
  */
 #include <string.h>
 
+#include "apr_atomic.h"
 #include "apr_strings.h"
 #include "apr_global_mutex.h"
 
@@ -33,6 +36,41 @@ static apr_global_mutex_t *shared_mutex;
 static unsigned char shared_secret[64];
 static apr_size_t shared_secret_len;
 static const char *shared_secret_path;
+/* this child could not reopen the mutex: no tier here (a provider that
+ * is not safe across processes, used without its lock, corrupts it) */
+static int shared_off;
+
+/* What can fail while serving, each logged once per process: enough for
+ * an operator to see that the tier does not work, without a line per
+ * request.  Never a key or an entry in the message. */
+typedef enum {
+    FAIL_CHILD_INIT,
+    FAIL_LOCK_LOOKUP,
+    FAIL_LOCK_STORE,
+    FAIL_RETRIEVE,
+    FAIL_STORE,
+    FAIL_KINDS
+} shared_fail_e;
+
+static const char *const fail_what[FAIL_KINDS] = {
+    "cannot reopen its mutex in this child; the tier is off in it",
+    "cannot take its mutex to look an entry up",
+    "cannot take its mutex to store an entry",
+    "the provider failed to look an entry up",
+    "the provider failed to store an entry",
+};
+static apr_uint32_t fail_logged[FAIL_KINDS];
+
+/* Log a failure of the given kind, the first time in this process only
+ * (atomically: the threads of a child race for it). */
+static void shared_failed(shared_fail_e kind, apr_status_t rv, server_rec *s)
+{
+    if (apr_atomic_xchg32(&fail_logged[kind], 1) == 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "JWTAuthSharedCache "
+                     "%s: %s (logged once per process; tokens are verified "
+                     "without the tier)", shared_spec, fail_what[kind]);
+    }
+}
 
 /* JWTAuthSharedCache provider[:args] */
 const char *jwtauth_set_shared_cache(cmd_parms *cmd, void *dconf,
@@ -95,13 +133,19 @@ static int shared_lookup(void *ctx, const unsigned char *key,
     request_rec *r = ctx;
     apr_status_t rv;
 
-    if (shared_mutex && apr_global_mutex_lock(shared_mutex) != APR_SUCCESS) {
+    if (shared_mutex
+        && (rv = apr_global_mutex_lock(shared_mutex)) != APR_SUCCESS) {
+        shared_failed(FAIL_LOCK_LOOKUP, rv, r->server);
         return 0;
     }
     rv = shared_provider->retrieve(shared_instance, r->server, key, 32, val,
                                    vlen, r->pool);
     if (shared_mutex) {
         apr_global_mutex_unlock(shared_mutex);
+    }
+    /* APR_NOTFOUND is a plain miss */
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv)) {
+        shared_failed(FAIL_RETRIEVE, rv, r->server);
     }
     return rv == APR_SUCCESS;
 }
@@ -111,22 +155,29 @@ static void shared_store(void *ctx, const unsigned char *key,
                          unsigned int vlen)
 {
     request_rec *r = ctx;
+    apr_status_t rv;
 
-    if (shared_mutex && apr_global_mutex_lock(shared_mutex) != APR_SUCCESS) {
+    if (shared_mutex
+        && (rv = apr_global_mutex_lock(shared_mutex)) != APR_SUCCESS) {
+        shared_failed(FAIL_LOCK_STORE, rv, r->server);
         return;
     }
-    shared_provider->store(shared_instance, r->server, key, 32,
-                           apr_time_from_sec(expiry), (unsigned char *)val,
-                           vlen, r->pool);
+    rv = shared_provider->store(shared_instance, r->server, key, 32,
+                                apr_time_from_sec(expiry),
+                                (unsigned char *)val, vlen, r->pool);
     if (shared_mutex) {
         apr_global_mutex_unlock(shared_mutex);
+    }
+    if (rv != APR_SUCCESS) {
+        shared_failed(FAIL_STORE, rv, r->server);
     }
 }
 
 const jwt_shared_cache_t *jwtauth_shared_tier(request_rec *r,
                                               jwt_shared_cache_t *sh)
 {
-    if (!shared_provider || !shared_instance || !shared_secret_len) {
+    if (!shared_provider || !shared_instance || !shared_secret_len
+        || shared_off) {
         return NULL;
     }
     sh->lookup = shared_lookup;
@@ -145,6 +196,7 @@ int jwtauth_socache_pre_config(apr_pool_t *pconf)
     shared_mutex = NULL;
     shared_secret_len = 0;
     shared_secret_path = NULL;
+    shared_off = 0;
     return ap_mutex_register(pconf, SHARED_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
 }
 
@@ -194,12 +246,21 @@ int jwtauth_socache_post_config(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
+/* Reopen the mutex in a child; without it the tier is off in that
+ * child (logged), the requests served as without a shared tier. */
 void jwtauth_socache_child_init(apr_pool_t *p, server_rec *s)
 {
-    if (shared_mutex) {
-        apr_global_mutex_child_init(&shared_mutex,
-                                    apr_global_mutex_lockfile(shared_mutex),
-                                    p);
+    const char *lockfile;
+    apr_status_t rv;
+
+    if (!shared_mutex) {
+        return;
+    }
+    lockfile = apr_global_mutex_lockfile(shared_mutex);
+    rv = apr_global_mutex_child_init(&shared_mutex, lockfile, p);
+    if (rv != APR_SUCCESS) {
+        shared_off = 1;
+        shared_failed(FAIL_CHILD_INIT, rv, s);
     }
 }
 

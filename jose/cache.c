@@ -133,18 +133,37 @@ static int entry_mac(unsigned char mac[32], const jwt_shared_cache_t *sh,
     return ok;
 }
 
+/* The longest an entry lives in the shared tier.  The cache only saves
+ * work, so a day is plenty; it also keeps the expiry handed to the
+ * store (and the provider's microseconds, apr_time_from_sec) far inside
+ * int64 whatever the token's exp says (1e300 converted to an integer is
+ * undefined behaviour). */
+#define SHARED_MAX_LIFE ((apr_int64_t)86400)
+
+/* Keep the verified jwt for key until min(exp, now + a day); nothing
+ * when exp is already past (only the leeway let the token in). */
 static void shared_store(const jwt_shared_cache_t *sh,
-                         const unsigned char *key, const jwt_t *jwt)
+                         const unsigned char *key, const jwt_t *jwt,
+                         apr_int64_t now)
 {
     const jwt_claims_t *c = &jwt->claims;
     const jwt_member_t *m = jwt_claims_get(c, "exp");
     size_t kidlen = jwt->kid ? strlen(jwt->kid) : 0;
     size_t vlen = ENTRY_HEAD + kidlen + c->len;
     unsigned char *v;
+    apr_int64_t expiry = now + SHARED_MAX_LIFE;
     double exp;
 
-    if (!m || !jwt_member_number(c, m, &exp) || kidlen > 0xffff
-        || vlen > JWT_SHARED_MAX_ENTRY || !(v = malloc(vlen))) {
+    /* compared as doubles, converted only once known to be in range:
+     * !(exp > now) also refuses a NaN */
+    if (!m || !jwt_member_number(c, m, &exp) || !(exp > (double)now)
+        || kidlen > 0xffff || vlen > JWT_SHARED_MAX_ENTRY) {
+        return;
+    }
+    if (exp < (double)expiry) {
+        expiry = (apr_int64_t)exp;
+    }
+    if (!(v = malloc(vlen))) {
         return;
     }
     v[0] = 'J';
@@ -155,7 +174,7 @@ static void shared_store(const jwt_shared_cache_t *sh,
     memcpy(v + ENTRY_HEAD, jwt->kid ? jwt->kid : "", kidlen);
     memcpy(v + ENTRY_HEAD + kidlen, c->base, c->len);
     if (entry_mac(v + 2, sh, key, v + 34, vlen - 34)) {
-        sh->store(sh->ctx, key, (apr_int64_t)exp, v, (unsigned int)vlen);
+        sh->store(sh->ctx, key, expiry, v, (unsigned int)vlen);
     }
     free(v);
 }
@@ -296,7 +315,7 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, jwt_cache_t *c,
         thread_store(e, token, len, pol, generation, *out);
     }
     if (shared && shared->secret_len >= 32) {
-        shared_store(shared, key, *out);
+        shared_store(shared, key, *out, now);
     }
     return 1;
 }

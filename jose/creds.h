@@ -5,7 +5,9 @@
  * JSON body, each giving a user name and a password.  Pure functions of
  * their input: no httpd header, so the fuzzers link them as they are.
  * Every parser refuses empty fields, NUL and other control characters
- * in the user name, and anything it cannot read exactly.
+ * in the user name, a user name that is not well-formed UTF-8 (it
+ * becomes a JSON string, the token's sub), and anything it cannot read
+ * exactly.
  */
 #ifndef JOSE_CREDS_H
 #define JOSE_CREDS_H

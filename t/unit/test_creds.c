@@ -50,6 +50,31 @@ static void test_basic(void)
         { "NUL in user", "Basic ZGEAaGFuOjEyMzQ=", NULL, NULL },
         { "NUL in password", "Basic ZGFlaGFuOjEyADQ=", NULL, NULL },
         { "newline in user", "Basic ZGEKaGFuOjEyMzQ=", NULL, NULL },
+        /* the user becomes a JSON string: well-formed UTF-8 only */
+        { "UTF-8 user Jos\xc3\xa9", "Basic Sm9zw6k6MTIzNA==",
+          "Jos\xc3\xa9", "1234" },
+        { "UTF-8 user U+1F511 (4 bytes)", "Basic 8J+UkToxMjM0",
+          "\xf0\x9f\x94\x91", "1234" },
+        { "UTF-8 user U+10FFFF, the last", "Basic 9I+/vzoxMjM0",
+          "\xf4\x8f\xbf\xbf", "1234" },
+        { "UTF-8 user U+D7FF, below the surrogates", "Basic 7Z+/OjEyMzQ=",
+          "\xed\x9f\xbf", "1234" },
+        { "UTF-8 user U+E000, above the surrogates", "Basic 7oCAOjEyMzQ=",
+          "\xee\x80\x80", "1234" },
+        { "user \\xff", "Basic /zoxMjM0", NULL, NULL },
+        { "user \\x80 (stray continuation)", "Basic gDoxMjM0", NULL, NULL },
+        { "user \\xc0\\xaf (overlong '/')", "Basic wK86MTIzNA==",
+          NULL, NULL },
+        { "user \\xe0\\x80\\xaf (overlong, 3 bytes)", "Basic 4ICvOjEyMzQ=",
+          NULL, NULL },
+        { "user \\xf0\\x80\\x80\\xaf (overlong, 4 bytes)",
+          "Basic 8ICArzoxMjM0", NULL, NULL },
+        { "user \\xed\\xa0\\x80 (surrogate U+D800)", "Basic 7aCAOjEyMzQ=",
+          NULL, NULL },
+        { "user \\xf4\\x90\\x80\\x80 (above U+10FFFF)",
+          "Basic 9JCAgDoxMjM0", NULL, NULL },
+        { "user Jos\\xc3 (truncated sequence)", "Basic Sm9zwzoxMjM0",
+          NULL, NULL },
     };
     size_t i;
 
@@ -84,6 +109,11 @@ static void test_bodies(void)
         { "form NUL in password", 0, "username=daehan&password=12%0034",
           NULL, NULL },
         { "form prefix name", 0, "user=daehan&pass=1234", NULL, NULL },
+        { "form UTF-8 user", 0, "username=Jos%C3%A9&password=1234",
+          "Jos\xc3\xa9", "1234" },
+        { "form user %FF", 0, "username=%FF&password=1234", NULL, NULL },
+        { "form user %ED%A0%80 (surrogate)", 0,
+          "username=%ED%A0%80&password=1234", NULL, NULL },
         { "form empty", 0, "", NULL, NULL },
         { "json", 1, "{\"username\": \"daehan\", \"password\": \"1234\"}",
           "daehan", "1234" },
@@ -99,6 +129,12 @@ static void test_bodies(void)
         { "json not json", 1, "username=daehan&password=1234", NULL, NULL },
         { "json NUL", 1, "{\"username\":\"da\\u0000han\",\"password\":"
           "\"1234\"}", NULL, NULL },
+        { "json UTF-8 user", 1, "{\"username\":\"Jos\\u00e9\",\"password\":"
+          "\"1234\"}", "Jos\xc3\xa9", "1234" },
+        { "json user \\xff", 1, "{\"username\":\"\xff\",\"password\":"
+          "\"1234\"}", NULL, NULL },
+        { "json user \\ud800 (lone surrogate)", 1, "{\"username\":"
+          "\"\\ud800\",\"password\":\"1234\"}", NULL, NULL },
         { "json empty user", 1, "{\"username\":\"\",\"password\":\"1234\"}",
           NULL, NULL },
         { "json empty", 1, "", NULL, NULL },
