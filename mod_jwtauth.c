@@ -31,6 +31,7 @@ static int jwtauth_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 static void jwtauth_child_init(apr_pool_t *p, server_rec *s)
 {
     jwtauth_socache_child_init(p, s);
+    jwtauth_access_child_init(p, s);
 }
 
 static void register_hooks(apr_pool_t *p)

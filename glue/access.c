@@ -4,6 +4,7 @@
  * cache), the 401 refusals, and the user and claims a valid token gives
  * the rest of the request.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,7 +25,6 @@
 
 #define DEFAULT_BEARER_REALM "jwtauth"
 #define CLAIM_PREFIX         "JWT_CLAIM_"
-#define THREAD_CACHE_KEY     "mod_jwtauth thread cache"
 
 /* The result already reached for this request, its parent or the request
  * it was redirected from, under the same policy. */
@@ -62,33 +62,72 @@ static const char *find_token(request_rec *r, const jwtauth_dir_conf *conf)
     return *v ? v : NULL;
 }
 
-static apr_status_t cache_cleanup(void *data)
+/* Each thread's caches: one with token slots (JWTAuthCache On) and one
+ * with header slots only (Off: every token is verified afresh, its
+ * header need not be parsed afresh).  Made on the thread's first
+ * request, destroyed when the thread exits (the key's destructor). */
+typedef struct {
+    jwt_cache_t *tokens;
+    jwt_cache_t *headers;
+} thread_caches;
+
+static apr_threadkey_t *caches_key;
+
+static void caches_destroy(void *data)
 {
-    jwt_cache_destroy(data);
+    thread_caches *tc = data;
+
+    jwt_cache_destroy(tc->tokens);
+    jwt_cache_destroy(tc->headers);
+    free(tc);
+}
+
+static apr_status_t caches_key_delete(void *data)
+{
+    apr_threadkey_private_delete(caches_key);
+    caches_key = NULL;
     return APR_SUCCESS;
 }
 
-/* This thread's cache: made on its first request, destroyed with the
- * thread (its pool's cleanup).  NULL when httpd names no thread or
- * memory is short: the token is then verified in full. */
-static jwt_cache_t *thread_cache(request_rec *r)
+void jwtauth_access_child_init(apr_pool_t *p, server_rec *s)
 {
-    apr_thread_t *thd = r->connection->current_thread;
-    void *c = NULL;
+    apr_status_t rv = apr_threadkey_private_create(&caches_key,
+                                                   caches_destroy, p);
 
-    if (!thd) {
+    if (rv != APR_SUCCESS) {
+        caches_key = NULL;
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "JWTAuth: no "
+                     "thread-local key: tokens are verified without the "
+                     "validated-token cache in this process");
+        return;
+    }
+    apr_pool_cleanup_register(p, NULL, caches_key_delete,
+                              apr_pool_cleanup_null);
+}
+
+/* This thread's cache for a scope with JWTAuthCache on or off; NULL when
+ * memory is short or child_init made no key (the token is then verified
+ * in full). */
+static jwt_cache_t *thread_cache(int tokens)
+{
+    thread_caches *tc = NULL;
+
+    if (!caches_key) {
         return NULL;
     }
-    if (apr_thread_data_get(&c, THREAD_CACHE_KEY, thd) == APR_SUCCESS && c) {
-        return c;
+    if (apr_threadkey_private_get((void **)&tc, caches_key) != APR_SUCCESS
+        || !tc) {
+        if (!(tc = calloc(1, sizeof(*tc)))) {
+            return NULL;
+        }
+        tc->tokens = jwt_cache_create(jwtauth_cache_entries());
+        tc->headers = jwt_cache_create(0);
+        if (apr_threadkey_private_set(tc, caches_key) != APR_SUCCESS) {
+            caches_destroy(tc);
+            return NULL;
+        }
     }
-    c = jwt_cache_create(jwtauth_cache_entries());
-    if (c && apr_thread_data_set(c, THREAD_CACHE_KEY, cache_cleanup, thd)
-             != APR_SUCCESS) {
-        jwt_cache_destroy(c);
-        c = NULL;
-    }
-    return c;
+    return tokens ? tc->tokens : tc->headers;
 }
 
 static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
@@ -107,7 +146,7 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
                       conf->policy.token_header);
     }
     else if (!jwt_verify_cached(&res->jwt, r->pool,
-                                conf->cache == 0 ? NULL : thread_cache(r),
+                                thread_cache(conf->cache != 0),
                                 token, strlen(token), &conf->policy,
                                 apr_time_sec(apr_time_now()),
                                 jwtauth_cache_generation(),

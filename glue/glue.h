@@ -126,6 +126,9 @@ typedef struct {
     const char *user;                   /* when valid */
 } jwtauth_result;
 
+/* child_init: the key of each thread's caches */
+void jwtauth_access_child_init(apr_pool_t *p, server_rec *s);
+
 int jwtauth_check_access(request_rec *r);
 int jwtauth_check_access_any(request_rec *r);
 int jwtauth_check_user(request_rec *r);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <apr_hash.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 
@@ -199,10 +200,82 @@ static int exportable(const char *name, size_t len)
     return len > 0;
 }
 
-static int same_without_case(const char *a, size_t alen, const char *b,
-                             size_t blen)
+/* Would httpd's tables take exportable name a (of len bytes) and the
+ * name b for one key?  They compare without ASCII case; on exportable
+ * names, setting bit 0x20 folds exactly that, and b is exportable too
+ * when it matches. */
+static int same_variable(const char *a, const char *b, size_t len)
 {
-    return alen == blen && !strncasecmp(a, b, alen);
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if ((a[i] | 0x20) != (b[i] | 0x20)) {
+            return 0;
+        }
+    }
+    return exportable(b, len);
+}
+
+/* Beyond this many claims the clashes are found through a hash of the
+ * folded names instead of comparing every pair. */
+#define ENV_PAIRWISE_MAX 32
+
+/* The folded (bit 0x20 set) copies of the exportable names, counted. */
+static apr_hash_t *folded_counts(apr_pool_t *p, const jwt_claims_t *c)
+{
+    apr_hash_t *h = apr_hash_make(p);
+    int i;
+
+    for (i = 0; i < c->n; i++) {
+        const jwt_member_t *m = &c->m[i];
+        char *f;
+        size_t k;
+        int *count;
+
+        if (!exportable(c->base + m->name, m->name_len)) {
+            continue;
+        }
+        f = apr_pstrmemdup(p, c->base + m->name, m->name_len);
+        for (k = 0; k < m->name_len; k++) {
+            f[k] |= 0x20;
+        }
+        if (!(count = apr_hash_get(h, f, (apr_ssize_t)m->name_len))) {
+            count = apr_pcalloc(p, sizeof(*count));
+            apr_hash_set(h, f, (apr_ssize_t)m->name_len, count);
+        }
+        (*count)++;
+    }
+    return h;
+}
+
+/* Does the exportable claim i share its variable with another claim? */
+static int clashes(apr_pool_t *p, const jwt_claims_t *c, int i,
+                   apr_hash_t **folded)
+{
+    const jwt_member_t *m = &c->m[i];
+    const char *name = c->base + m->name;
+    char *f;
+    size_t k;
+    int j;
+
+    if (c->n <= ENV_PAIRWISE_MAX) {
+        for (j = 0; j < c->n; j++) {
+            if (j != i && c->m[j].name_len == m->name_len
+                && same_variable(name, c->base + c->m[j].name,
+                                 m->name_len)) {
+                return 1;
+            }
+        }
+        return 0;
+    }
+    if (!*folded) {
+        *folded = folded_counts(p, c);
+    }
+    f = apr_pstrmemdup(p, name, m->name_len);
+    for (k = 0; k < m->name_len; k++) {
+        f[k] |= 0x20;
+    }
+    return *(int *)apr_hash_get(*folded, f, (apr_ssize_t)m->name_len) > 1;
 }
 
 apr_array_header_t *jwt_claims_env(apr_pool_t *p, const jwt_claims_t *c,
@@ -210,8 +283,9 @@ apr_array_header_t *jwt_claims_env(apr_pool_t *p, const jwt_claims_t *c,
                                    apr_array_header_t **skipped)
 {
     apr_array_header_t *vars = apr_array_make(p, c->n, sizeof(jwt_env_t));
+    apr_hash_t *folded = NULL;
     size_t plen = strlen(prefix);
-    int i, j;
+    int i;
 
     if (skipped) {
         *skipped = apr_array_make(p, 1, sizeof(const char *));
@@ -219,18 +293,12 @@ apr_array_header_t *jwt_claims_env(apr_pool_t *p, const jwt_claims_t *c,
     for (i = 0; i < c->n; i++) {
         const jwt_member_t *m = &c->m[i];
         const char *name = c->base + m->name;
-        int clash = 0;
         jwt_env_t *v;
         char *n;
 
         /* names are unique (the scanner refuses duplicates), so a clash
          * is another claim spelt with other case */
-        for (j = 0; !clash && j < c->n; j++) {
-            clash = j != i && same_without_case(name, m->name_len,
-                                                c->base + c->m[j].name,
-                                                c->m[j].name_len);
-        }
-        if (clash || !exportable(name, m->name_len)) {
+        if (!exportable(name, m->name_len) || clashes(p, c, i, &folded)) {
             if (skipped) {
                 APR_ARRAY_PUSH(*skipped, const char *) =
                     apr_pstrmemdup(p, name, m->name_len);
