@@ -43,7 +43,8 @@ APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes)
 APR_LIBS   = $(shell apr-1-config --link-ld)
 CORE_LIBS  = $(JOSE_LIB) $(APR_LIBS) -ljansson -lcrypto
 
-UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose t/unit/test_json
+UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose \
+             t/unit/test_json t/unit/test_claims
 
 .PHONY: FORCE all build-deps deps test check unit apache-test demo-test run \
         install clean fuzz fuzz-short valgrind soak soak-short bench-core \
