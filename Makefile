@@ -93,7 +93,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_LIB     = t/fuzz/bin/libjose.a
-FUZZERS      = token claims b64url basic form json keys scan
+FUZZERS      = token claims b64url basic form json keys scan env
 FUZZ_BINS    = $(addprefix t/fuzz/bin/fuzz_,$(FUZZERS))
 FUZZ_DEPS    = t/fuzz/fuzz_common.h t/json_oracle.h $(FUZZ_LIB) | deps
 
