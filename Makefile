@@ -43,8 +43,9 @@ APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes)
 APR_LIBS   = $(shell apr-1-config --link-ld)
 CORE_LIBS  = $(JOSE_LIB) $(APR_LIBS) -ljansson -lcrypto
 
-UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose t/unit/test_json \
-             t/unit/test_policy t/unit/test_robust
+UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose \
+             t/unit/test_json t/unit/test_policy t/unit/test_robust \
+             t/unit/test_claims
 
 .PHONY: FORCE all build-deps deps test check unit apache-test demo-test run \
         install clean fuzz fuzz-short valgrind soak soak-short bench-core \
@@ -94,7 +95,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_LIB     = t/fuzz/bin/libjose.a
-FUZZERS      = token claims b64url basic form json keys scan
+FUZZERS      = token claims b64url basic form json keys scan env
 FUZZ_BINS    = $(addprefix t/fuzz/bin/fuzz_,$(FUZZERS))
 FUZZ_DEPS    = t/fuzz/fuzz_common.h t/json_oracle.h $(FUZZ_LIB) | deps
 
