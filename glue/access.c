@@ -248,6 +248,23 @@ static void apply_result(request_rec *r, const jwtauth_result *res)
     export_claims(r, &res->jwt->claims);
 }
 
+/* JWTAuth On in a scope without a key (a <Files>, <If>, .htaccess or
+ * regex section the startup checks cannot place): no token can pass, and
+ * the fault is the server's.  Logged once per request: the Satisfy Any
+ * phase fails silently and leaves the answer to check_access_ex. */
+static int no_key(request_rec *r, const jwtauth_dir_conf *conf, int any_phase)
+{
+    if (conf->keys && conf->keys->nelts > 0) {
+        return OK;
+    }
+    if (!any_phase) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuth On but no key "
+                      "in the scope of %s: add JWTAuthSecretFile or "
+                      "JWTAuthKeyFile", ap_escape_logitem(r->pool, r->uri));
+    }
+    return any_phase ? HTTP_UNAUTHORIZED : HTTP_INTERNAL_SERVER_ERROR;
+}
+
 /* The token check of both access hooks.  A valid token sets r->user and
  * the claims and leaves the Require rules to mod_authz_core.
  *
@@ -265,10 +282,14 @@ static int token_phase(request_rec *r, int any_phase)
     const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
                                                         &jwtauth_module);
     jwtauth_result *res;
+    int rv;
 
     if (conf->enabled != 1
         || (any_phase && ap_satisfies(r) != SATISFY_ANY)) {
         return DECLINED;
+    }
+    if ((rv = no_key(r, conf, any_phase)) != OK) {
+        return rv;
     }
     res = request_result(r, conf);
     if (res->result != RESULT_VALID) {
