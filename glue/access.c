@@ -194,13 +194,18 @@ static void export_claims(request_rec *r, const jwt_claims_t *claims)
         apr_table_setn(r->subprocess_env, v->name, v->value);
     }
     if (skipped && skipped->nelts) {
+        const char *names = "";
+
+        /* each name quoted and escaped: a name may hold anything */
+        for (i = 0; i < skipped->nelts; i++) {
+            names = apr_pstrcat(r->pool, names, i ? ", \"" : "\"",
+                                ap_escape_logitem(r->pool, APR_ARRAY_IDX(
+                                    skipped, i, const char *)), "\"", NULL);
+        }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTAuth: claims not "
                       "exported as " CLAIM_PREFIX "*: %s (a name must be "
                       "A-Z a-z 0-9 _ and differ from every other claim's "
-                      "in more than case)",
-                      ap_escape_logitem(r->pool,
-                                        apr_array_pstrcat(r->pool, skipped,
-                                                          ' ')));
+                      "in more than case)", names);
     }
 }
 

@@ -22,28 +22,28 @@ my @env_rows = (
      'JWT_CLAIM_123=d JWT_CLAIM_a_b=under JWT_CLAIM_n=[1,{"k":null}] '
      . 'JWT_CLAIM_role=user JWT_CLAIM_v=a=b', 'user', '(null)', undef],
     ['role then ROLE', '"role":"user","ROLE":"admin"', '', '(null)',
-     '(null)', 'role ROLE'],
+     '(null)', '"role", "ROLE"'],
     ['ROLE then role', '"ROLE":"admin","role":"user"', '', '(null)',
-     '(null)', 'ROLE role'],
+     '(null)', '"ROLE", "role"'],
     ['three spellings of role', '"Role":"a","rOLE":"b","role":"c","k":1',
-     'JWT_CLAIM_k=1', '(null)', '(null)', 'Role rOLE role'],
+     'JWT_CLAIM_k=1', '(null)', '(null)', '"Role", "rOLE", "role"'],
     ['a_b then a-b', '"a_b":"under","a-b":"dash"', 'JWT_CLAIM_a_b=under',
-     '(null)', '(null)', 'a-b'],
+     '(null)', '(null)', '"a-b"'],
     ['a-b then a_b', '"a-b":"dash","a_b":"under"', 'JWT_CLAIM_a_b=under',
-     '(null)', '(null)', 'a-b'],
-    ['a-b alone', '"a-b":"dash"', '', '(null)', '(null)', 'a-b'],
-    ['x=y', '"x=y":"z"', '', '(null)', '(null)', 'x=y'],
+     '(null)', '(null)', '"a-b"'],
+    ['a-b alone', '"a-b":"dash"', '', '(null)', '(null)', '"a-b"'],
+    ['x=y', '"x=y":"z"', '', '(null)', '(null)', '"x=y"'],
     ['spaces, dots, empty name', '"a b":1,"a.b":2,"":3,"ok":4',
-     'JWT_CLAIM_ok=4', '(null)', '(null)', 'a b a.b '],
+     'JWT_CLAIM_ok=4', '(null)', '(null)', '"a b", "a.b", ""'],
     ['escaped name is its decoded self', '"\u0072ole":"user"',
      'JWT_CLAIM_role=user', 'user', '(null)', undef],
     ['escaped role and ROLE', '"\u0072ole":"user","ROLE":"admin"', '',
-     '(null)', '(null)', 'role ROLE'],
+     '(null)', '(null)', '"role", "ROLE"'],
     # no raw byte of a name reaches the log: the module escapes them
     # (\xc3, \n, \") and httpd's error log escapes the backslashes again
     ['non-ASCII and control characters',
      '"\u00e9":1,"a\nb":2,"q\"":3', '', '(null)', '(null)',
-     '\\\\xc3\\\\xa9 a\\\\nb q\\\\"'],
+     '"\\\\xc3\\\\xa9", "a\\\\nb", "q\\\\""'],
 );
 my @role_rows = (
     # [what, claims after sub and exp, status, and when 200 the CGI's
@@ -81,7 +81,8 @@ sub env_text {
         sort grep { /^JWT_CLAIM_/ && !/^JWT_CLAIM_(sub|exp)$/ } keys %$env;
 }
 
-# the names of the skipped-claims lines in the log, joined by '|'
+# the names of the skipped-claims lines in the log (each quoted and
+# escaped, joined by ", "), the lines joined by '|'
 sub skipped_logged {
     my @lines = map { /claims not exported as JWT_CLAIM_\*: (.*) \(a name/
                       ? $1 : () } @_;

@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}
 shift || true
-names=${*:-token claims b64url basic form json keys scan}
+names=${*:-token claims b64url basic form json keys scan env}
 mkdir -p findings
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
