@@ -14,7 +14,6 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
-#include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
@@ -165,8 +164,14 @@ static void export_claims(request_rec *r, const jwt_claims_t *claims)
     }
 }
 
-/* Answer 401 with the seed's JSON body.  Subrequests only get the
- * status: their output would land in the main response. */
+/* Refuse with 401 and the Bearer challenge at once, never reading or
+ * inviting the body: r->status is 401 before httpd discards the body at
+ * the end of the request, and under an error status its input filter
+ * neither sends 100 Continue nor waits for a body that the client holds
+ * back for it (the connection is then closed), as after mod_auth_basic.
+ *
+ * The body is the seed's JSON.  Subrequests only get the status: their
+ * output would land in the main response. */
 static int deny(request_rec *r, int invalid)
 {
     const char *realm = ap_auth_name(r) ? ap_auth_name(r)
@@ -179,9 +184,8 @@ static int deny(request_rec *r, int invalid)
     if (r->main) {
         return HTTP_UNAUTHORIZED;
     }
-    ap_discard_request_body(r);
-    r->status = HTTP_UNAUTHORIZED;
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    r->status = HTTP_UNAUTHORIZED;
     ap_set_content_type(r, "application/json");
     ap_rputs(invalid ? MSG_INVALID : MSG_MISSING, r);
     return DONE;
