@@ -1,24 +1,34 @@
 # Refusals: a refused request is answered at once, without inviting or
-# reading its body (Expect: 100-continue), as mod_auth_basic answers,
-# while the default 401 stays the seed's JSON.
+# reading its body (Expect: 100-continue), as mod_auth_basic answers; an
+# admin's ErrorDocument 401 replaces the seed's body, at the token check
+# and at /login, while the default 401 stays the seed's JSON.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest;
 use IO::Select;
 use IO::Socket::INET;
+use MIME::Base64 qw(encode_base64);
 use Time::HiRes qw(time);
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 30, need_module('mod_jwtauth.c', 'mod_alias.c',
+plan tests => 72, need_module('mod_jwtauth.c', 'mod_alias.c',
                               'mod_auth_basic.c', 'mod_authn_file.c');
 
 my $MISSING = '{"message": "Token is missing!"}';
 my $INVALID = '{"message": "Token is invalid!"}';
 my $WAIT = 5;      # seconds a prompt answer may take
 my $hostport = Apache::TestRequest::hostport(Apache::Test::config());
+
+sub slurp {
+    my $f = t_dir() . "/htdocs/$_[0]";
+    open my $fh, '<:raw', $f or die "$f: $!";
+    local $/;
+    return scalar <$fh>;
+}
+my $PAGE = slurp('errors/401.html');
 
 # ---- a raw HTTP/1.1 client: what LWP hides (interim 100 responses,
 # ---- waiting for a body that was never sent, the connection's end)
@@ -112,6 +122,8 @@ sub raw_request {
                 @headers, '', '');
 }
 
+sub basic { 'Basic ' . encode_base64(join(':', @_), '') }
+
 # ---- the default 401 is the seed's, headers and body
 
 # [name, path, token header, body, challenge]
@@ -120,6 +132,10 @@ my @default = (
      'Bearer realm="jwtauth"'],
     ['invalid token', '/refuse/hello.html', ['x-access-token' => 'abc'],
      $INVALID, 'Bearer realm="jwtauth", error="invalid_token"'],
+    ['ErrorDocument 403 only', '/refuse-403/hello.html', [], $MISSING,
+     'Bearer realm="jwtauth"'],
+    ['ErrorDocument 401 default in a sub-scope', '/refuse-text/default/',
+     [], $MISSING, 'Bearer realm="jwtauth"'],
 );
 for my $row (@default) {
     my ($name, $path, $hdrs, $body, $challenge) = @$row;
@@ -162,6 +178,7 @@ my @expect = (
     ['no token', '/refuse/hello.html', [], $MISSING],
     ['invalid token', '/refuse/hello.html', ['x-access-token: abc'],
      $INVALID],
+    ['ErrorDocument 401 page', '/refuse-page/hello.html', [], $PAGE],
     ['mod_auth_basic (reference)', '/basic-ref/hello.html', [], undef],
 );
 for my $row (@expect) {
@@ -187,3 +204,47 @@ for my $row (@expect) {
        "Expect, $name: the server closes the connection at once");
     close $s;
 }
+
+# ---- an admin's ErrorDocument 401 wins, at the token check and /login
+
+my $tok = token();
+# [name, path, headers, code, body, content type, challenge, whether the
+# token check's Cache-Control: no-store is expected]
+my @errdoc = (
+    ['page, no token', '/refuse-page/hello.html', [], 401, $PAGE,
+     qr{^text/html}, 'Bearer realm="jwtauth"', 1],
+    ['page, invalid token', '/refuse-page/hello.html',
+     ['x-access-token' => 'abc'], 401, $PAGE, qr{^text/html},
+     'Bearer realm="jwtauth", error="invalid_token"', 1],
+    ['string, no token', '/refuse-text/hello.html', [], 401, 'custom text',
+     qr{^text/html}, 'Bearer realm="jwtauth"', 1],
+    ['login page, wrong password', '/login-errpage',
+     [Authorization => basic('daehan', 'wrong')], 401, $PAGE,
+     qr{^text/html}, 'Basic realm="Login required!"', 0],
+    ['login string, no credentials', '/login-errtext', [], 401,
+     'login refused text', qr{^text/html}, 'Basic realm="Login required!"',
+     0],
+);
+for my $row (@errdoc) {
+    my ($name, $path, $hdrs, $code, $body, $ctype, $challenge, $nostore)
+        = @$row;
+    my $res = GET($path, @$hdrs);
+    is($res->code, $code, "ErrorDocument $name: $code");
+    is($res->content, $body, "ErrorDocument $name: the admin's body");
+    like($res->header('Content-Type') // '', $ctype,
+         "ErrorDocument $name: its content type");
+    is($res->header('WWW-Authenticate') // '', $challenge,
+       "ErrorDocument $name: the challenge is kept");
+    is($res->header('Cache-Control') // '', 'no-store',
+       "ErrorDocument $name: Cache-Control no-store is kept") if $nostore;
+}
+
+# the ErrorDocument changes nothing for a request that passes
+my $res = GET('/refuse-page/hello.html', 'x-access-token' => $tok);
+is($res->code, 200, 'ErrorDocument 401, valid token: 200');
+like($res->content, qr/Hello, you hold a valid token/,
+     'ErrorDocument 401, valid token: the page itself');
+$res = GET('/login-errpage', Authorization => basic('daehan', '1234'));
+is($res->code, 200, 'ErrorDocument 401 at /login, right password: 200');
+like($res->content, qr/"token_type": "Bearer"/,
+     'ErrorDocument 401 at /login, right password: a token');
