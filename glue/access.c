@@ -15,11 +15,11 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
-#include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "mod_auth.h"
+#include "mod_core.h"
 
 #include "glue.h"
 
@@ -209,8 +209,25 @@ static void export_claims(request_rec *r, const jwt_claims_t *claims)
     }
 }
 
-/* Answer 401 with the seed's JSON body.  Subrequests only get the
- * status: their output would land in the main response. */
+/* Is an ErrorDocument (or ap_custom_response) set for 401 here?  Then the
+ * refusal goes to httpd's error path, which sends it. */
+static int custom_401(request_rec *r)
+{
+    return ap_response_code_string(r, ap_index_of_response(HTTP_UNAUTHORIZED))
+           != NULL;
+}
+
+/* Refuse with 401 and the Bearer challenge at once, never reading or
+ * inviting the body: r->status is 401 before httpd discards the body at
+ * the end of the request, and under an error status its input filter
+ * neither sends 100 Continue nor waits for a body that the client holds
+ * back for it (the connection is then closed), as after mod_auth_basic.
+ *
+ * An admin's ErrorDocument 401 wins: the status is returned and httpd's
+ * ap_die() sends it.  Else the seed's JSON body is written here, as
+ * httpd's error path would send a custom string as text/html.
+ * Subrequests only get the status: their output would land in the main
+ * response. */
 static int deny(request_rec *r, int invalid)
 {
     const char *realm = ap_auth_name(r) ? ap_auth_name(r)
@@ -223,9 +240,11 @@ static int deny(request_rec *r, int invalid)
     if (r->main) {
         return HTTP_UNAUTHORIZED;
     }
-    ap_discard_request_body(r);
-    r->status = HTTP_UNAUTHORIZED;
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    if (custom_401(r)) {
+        return HTTP_UNAUTHORIZED;
+    }
+    r->status = HTTP_UNAUTHORIZED;
     ap_set_content_type(r, "application/json");
     ap_rputs(invalid ? MSG_INVALID : MSG_MISSING, r);
     return DONE;

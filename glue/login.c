@@ -17,6 +17,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "mod_auth.h"
+#include "mod_core.h"
 
 #include "glue.h"
 #include "jose/creds.h"
@@ -24,7 +25,9 @@
 
 #define DEFAULT_LOGIN_REALM  "Login required!"
 
-/* 401 with the seed's Basic challenge and body. */
+/* 401 with the seed's Basic challenge and body.  An admin's ErrorDocument
+ * 401 wins: the status is returned and httpd's ap_die() sends it, with
+ * the challenge from err_headers_out. */
 static int login_refused(request_rec *r)
 {
     const char *realm = ap_auth_name(r) ? ap_auth_name(r)
@@ -33,6 +36,9 @@ static int login_refused(request_rec *r)
     apr_table_setn(r->err_headers_out, "WWW-Authenticate",
                    apr_psprintf(r->pool, "Basic realm=\"%s\"",
                                 ap_escape_quotes(r->pool, realm)));
+    if (ap_response_code_string(r, ap_index_of_response(HTTP_UNAUTHORIZED))) {
+        return HTTP_UNAUTHORIZED;
+    }
     r->status = HTTP_UNAUTHORIZED;
     ap_set_content_type(r, "text/plain; charset=utf-8");
     ap_rputs("Could not verify", r);
