@@ -13,55 +13,6 @@
 #define MAX_USER 256
 #define MAX_PASSWORD 1024
 
-/* Is s[0, len) well-formed UTF-8 (RFC 3629)?  No overlong form, no
- * surrogate (U+D800..DFFF), nothing above U+10FFFF, no truncated or
- * stray continuation byte. */
-static int utf8_valid(const unsigned char *s, size_t len)
-{
-    const unsigned char *end = s + len;
-
-    while (s < end) {
-        unsigned char c = *s, lo = 0x80, hi = 0xbf;
-        size_t n, i;
-
-        if (c < 0x80) {
-            s++;
-            continue;
-        }
-        if (c < 0xc2 || c > 0xf4) {
-            return 0;           /* continuation, overlong lead, > 10FFFF */
-        }
-        n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-        if ((size_t)(end - s) < n) {
-            return 0;
-        }
-        /* the second byte's range rules out the overlong 3- and 4-byte
-         * forms, the surrogates and what lies beyond U+10FFFF */
-        if (c == 0xe0) {
-            lo = 0xa0;
-        }
-        else if (c == 0xed) {
-            hi = 0x9f;
-        }
-        else if (c == 0xf0) {
-            lo = 0x90;
-        }
-        else if (c == 0xf4) {
-            hi = 0x8f;
-        }
-        if (s[1] < lo || s[1] > hi) {
-            return 0;
-        }
-        for (i = 2; i < n; i++) {
-            if ((s[i] & 0xc0) != 0x80) {
-                return 0;
-            }
-        }
-        s += n;
-    }
-    return 1;
-}
-
 /* A user name is printable UTF-8 and not too long (it becomes the
  * token's sub, a JSON string); a password is not empty, not too long
  * and holds no NUL (the caller checked lengths with the NUL-free
@@ -83,7 +34,7 @@ static int acceptable(const char *user, size_t ulen, const char *pw,
             return 0;
         }
     }
-    return utf8_valid((const unsigned char *)user, ulen);
+    return jwt_utf8_valid(user, ulen);
 }
 
 int jwt_creds_basic(const char **user, const char **password, apr_pool_t *p,

@@ -146,3 +146,63 @@ json_t *jwt_json_object(apr_pool_t *p, const char *text, size_t len)
     }
     return jwt_json_pool(p, json);
 }
+
+/* ---------------------------------------------------------------- */
+/* UTF-8                                                            */
+
+/* One UTF-8 sequence starting at s (s[0] >= 0x80), as jansson checks
+ * it: no overlong form, no surrogate, nothing above U+10FFFF.  Returns
+ * its length, or 0. */
+int jwt_utf8_seq(const unsigned char *s, const unsigned char *end)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    int n, i;
+
+    if (c < 0xc2 || c > 0xf4) {
+        return 0;
+    }
+    n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    if (end - s < n) {
+        return 0;
+    }
+    if (c == 0xe0) {
+        lo = 0xa0;
+    }
+    else if (c == 0xed) {
+        hi = 0x9f;
+    }
+    else if (c == 0xf0) {
+        lo = 0x90;
+    }
+    else if (c == 0xf4) {
+        hi = 0x8f;
+    }
+    if (s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (i = 2; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+int jwt_utf8_valid(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text, *end = s + len;
+    int n;
+
+    while (s < end) {
+        if (*s < 0x80) {
+            s++;
+        }
+        else if ((n = jwt_utf8_seq(s, end))) {
+            s += n;
+        }
+        else {
+            return 0;
+        }
+    }
+    return 1;
+}

@@ -1,5 +1,5 @@
 /*
- * util.h: errors, base64url and jansson helpers of the JOSE core.
+ * util.h: errors, base64url, UTF-8 and jansson helpers of the JOSE core.
  *
  * The bottom of the core: every other part may use this one, it uses
  * none of them.  No httpd header: APR and jansson.
@@ -47,6 +47,16 @@ void jwt_set_err(jwt_error_t *err, jwt_errcode_e code, const char *reason);
 int jwt_b64url_decode(unsigned char **out, size_t *outlen, apr_pool_t *p,
                       const char *in, size_t len);
 char *jwt_b64url_encode(apr_pool_t *p, const unsigned char *in, size_t len);
+
+/* ---- UTF-8 (RFC 3629, as jansson checks it) ---- */
+
+/* The length of the one UTF-8 sequence at s (s[0] >= 0x80, s < end):
+ * no overlong form, no surrogate, nothing above U+10FFFF; 0 when it is
+ * none of those. */
+int jwt_utf8_seq(const unsigned char *s, const unsigned char *end);
+
+/* Is text well-formed UTF-8 throughout? */
+int jwt_utf8_valid(const char *text, size_t len);
 
 /* ---- jansson ---- */
 
