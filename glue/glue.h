@@ -3,7 +3,8 @@
  *
  * The glue turns httpd's configuration and requests into calls of the
  * JOSE core (jose/, which knows nothing of httpd).  One file a concern:
- *   config.c   records, create/merge, directives, startup checks
+ *   config.c   records, create/merge, directives
+ *   startup.c  the startup checks
  *   access.c   token sources, validation, refusals, claim export
  *   authz.c    the jwt-claim authz provider
  *   login.c    the jwtauth-login handler
@@ -94,19 +95,27 @@ apr_int64_t jwtauth_conf_lifetime(const jwtauth_dir_conf *conf);
 const jwt_key_t *jwtauth_conf_signer(const jwtauth_dir_conf *conf,
                                      jwt_alg_e *alg);
 
-/* JWTAuthCacheEntries, and the generation of the configuration */
+/* JWTAuthCacheEntries, and the generation of the configuration (one
+ * more at every load: startup.c) */
 size_t jwtauth_cache_entries(void);
 apr_uint64_t jwtauth_cache_generation(void);
+void jwtauth_next_generation(void);
 
-/* check_config: refuse what can never work (apachectl -t) */
-int jwtauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
-                         apr_pool_t *ptemp, server_rec *s);
+/* Every member of conf->policy from the record (merge does it; the
+ * server's own record is done at startup). */
+void jwtauth_derive_policy(jwtauth_dir_conf *conf);
 
 /* A secret file read whole into the temp pool (warns when every user
  * may read it); an error names the directive. */
 const char *jwtauth_read_secret_file(cmd_parms *cmd, const char *arg,
                                      const char **path, unsigned char **buf,
                                      apr_size_t *len);
+
+/* ---- startup.c ---- */
+
+/* check_config: refuse what can never work (apachectl -t) */
+int jwtauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                         apr_pool_t *ptemp, server_rec *s);
 
 /* ---- access.c ---- */
 
