@@ -276,7 +276,8 @@ static void apply_result(request_rec *r, const jwtauth_result *res)
  * regex section the startup checks cannot place): no token can pass, and
  * the fault is the server's.  Logged once per request: the Satisfy Any
  * phase fails silently and leaves the answer to check_access_ex. */
-static int no_key(request_rec *r, const jwtauth_dir_conf *conf, int any_phase)
+static int no_key(request_rec *r, const jwtauth_dir_conf *conf,
+                  int any_phase)
 {
     if (conf->keys && conf->keys->nelts > 0) {
         return OK;

@@ -288,7 +288,8 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, jwt_cache_t *c,
         unsigned char fp[32];
         EVP_MD_CTX *md = EVP_MD_CTX_new();
 
-        if (!jwt_policy_fingerprint(fp, pol) || !md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)
+        if (!jwt_policy_fingerprint(fp, pol) || !md
+            || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)
             || !EVP_DigestUpdate(md, fp, sizeof(fp))
             || !EVP_DigestUpdate(md, token, len)
             || !EVP_DigestFinal_ex(md, key, NULL)) {
