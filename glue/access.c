@@ -141,6 +141,7 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
     res->conf = conf;
     if (!token) {
         res->result = RESULT_MISSING;
+        res->reason = "missing";
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "JWTAuth: no token in %s or Authorization",
                       conf->policy.token_header);
@@ -154,14 +155,18 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
                                 : jwtauth_shared_tier(r, &shared),
                                 &hit, &err)) {
         res->result = RESULT_INVALID;
+        res->reason = jwt_error_name(err.code);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "JWTAuth: token refused: %s", err.reason);
+                      "JWTAuth: token refused (%s): %s", res->reason,
+                      err.reason);
     }
     else if (!(res->user = jwt_claims_user(r->pool, &res->jwt->claims,
                                            conf->policy.user_claim))) {
         res->result = RESULT_INVALID;
+        res->reason = "user";
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "JWTAuth: token refused: claim '%s' (JWTAuthUserClaim) "
+                      "JWTAuth: token refused (user): claim '%s' "
+                      "(JWTAuthUserClaim) "
                       "is missing or not a string or integer",
                       conf->policy.user_claim);
     }
@@ -314,10 +319,13 @@ static int token_phase(request_rec *r, int any_phase)
         return DECLINED;
     }
     if ((rv = no_key(r, conf, any_phase)) != OK) {
+        apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR,
+                       "keys_unavailable");
         return rv;
     }
     res = request_result(r, conf);
     if (res->result != RESULT_VALID) {
+        apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR, res->reason);
         return any_phase ? HTTP_UNAUTHORIZED
                          : deny(r, res->result == RESULT_INVALID);
     }

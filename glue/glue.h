@@ -133,7 +133,11 @@ typedef struct {
     const jwtauth_dir_conf *conf;       /* the scope it was decided for */
     jwt_t *jwt;                         /* when valid */
     const char *user;                   /* when valid */
+    const char *reason;                 /* when not: JWTAUTH_ERROR */
 } jwtauth_result;
+
+/* The variable a refused request carries its reason in (README). */
+#define JWTAUTH_ERROR_VAR "JWTAUTH_ERROR"
 
 /* child_init: the key of each thread's caches */
 void jwtauth_access_child_init(apr_pool_t *p, server_rec *s);

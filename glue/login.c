@@ -33,6 +33,7 @@ static int login_refused(request_rec *r)
     const char *realm = ap_auth_name(r) ? ap_auth_name(r)
                                         : DEFAULT_LOGIN_REALM;
 
+    apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR, "credentials");
     apr_table_setn(r->err_headers_out, "WWW-Authenticate",
                    apr_psprintf(r->pool, "Basic realm=\"%s\"",
                                 ap_escape_quotes(r->pool, realm)));

@@ -11,6 +11,28 @@
 
 #include "util.h"
 
+const char *jwt_error_name(jwt_errcode_e code)
+{
+    static const char *const names[] = {
+        [JWT_OK] = "ok",
+        [JWT_ERR_MALFORMED] = "malformed",
+        [JWT_ERR_ALG] = "alg",
+        [JWT_ERR_HEADER] = "header",
+        [JWT_ERR_KEY] = "key",
+        [JWT_ERR_SIGNATURE] = "signature",
+        [JWT_ERR_EXPIRED] = "expired",
+        [JWT_ERR_NOT_YET] = "not_yet_valid",
+        [JWT_ERR_CLAIM] = "claim",
+        [JWT_ERR_MISSING] = "claim",
+        [JWT_ERR_ISSUER] = "issuer",
+        [JWT_ERR_AUDIENCE] = "audience",
+        [JWT_ERR_INTERNAL] = "internal",
+    };
+
+    return (unsigned)code < sizeof(names) / sizeof(names[0]) && names[code]
+           ? names[code] : "internal";
+}
+
 void jwt_set_err(jwt_error_t *err, jwt_errcode_e code, const char *reason)
 {
     if (err) {

@@ -36,6 +36,12 @@ typedef struct {
     const char *reason;         /* static or pool text, safe to log */
 } jwt_error_t;
 
+/* The short, stable name of a code for logs and JWTAUTH_ERROR:
+ * "malformed", "alg", "header", "key", "signature", "expired",
+ * "not_yet_valid", "claim" (a registered claim absent or of the wrong
+ * type), "issuer", "audience", "internal"; "ok" for JWT_OK. */
+const char *jwt_error_name(jwt_errcode_e code);
+
 /* Set *err (when err is not NULL); reason is static or pool text. */
 void jwt_set_err(jwt_error_t *err, jwt_errcode_e code, const char *reason);
 

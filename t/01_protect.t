@@ -164,7 +164,7 @@ t_start_error_log_watch();
 my $bad = token(exp => time - 100);
 GET('/protected/hello.html', 'x-access-token' => $bad);
 my @log = t_finish_error_log_watch();
-ok((grep { /JWTAuth: token refused: token expired/ } @log),
+ok((grep { /JWTAuth: token refused \(expired\): token expired/ } @log),
    'reason logged at info');
 my ($sig) = $bad =~ /\.([^.]+)$/;
 ok(!(grep { index($_, $sig) >= 0 || index($_, $bad) >= 0 } @log),
