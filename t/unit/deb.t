@@ -210,13 +210,22 @@ SKIP: {
 
 # --- a stock install --------------------------------------------------------
 
+# one run at a time on this machine, from the checks on
+my $lock;
+if ($root) {
+    open($lock, '>', '/tmp/mod_jwtauth-deb.lock') or die "lock: $!";
+    flock($lock, LOCK_EX) or die "flock: $!";
+}
 my $apache_status = `dpkg-query -W -f='\${Status}' apache2 2>/dev/null`;
 my $pkg_status = `dpkg-query -W -f='\${Status}' $pkg 2>/dev/null`;
-my @ours = ('/usr/lib/apache2/modules/mod_jwtauth.so',
-            '/etc/apache2/mods-available/jwtauth.load',
-            '/etc/apache2/mods-available/jwtauth.conf',
-            '/etc/apache2/mods-enabled/jwtauth.load',
-            '/etc/apache2/mods-enabled/jwtauth.conf');
+# the paths the package and apache2's helpers make for the module
+sub ours {
+    return grep { -e $_ || -l $_ }
+        '/usr/lib/apache2/modules/mod_jwtauth.so',
+        (map { ("/etc/apache2/mods-available/jwtauth.$_",
+                "/etc/apache2/mods-enabled/jwtauth.$_") } qw(load conf)),
+        glob('/var/lib/apache2/module/*/jwtauth');
+}
 my $prc = '/usr/sbin/policy-rc.d';
 my $why =
     ($ENV{JWTAUTH_DEB_INSTALL} // '') eq '0'
@@ -227,9 +236,9 @@ my $why =
     : !have('apt-get') ? 'no apt-get'
     : $pkg_status =~ /installed|config-files/
         ? "$pkg is already on this machine ($pkg_status): left alone"
-    : (grep { -e $_ || -l $_ } @ours)
+    : ours()
         ? 'jwtauth files not from the package are in place ('
-          . join(', ', grep { -e $_ || -l $_ } @ours) . '): left alone'
+          . join(', ', ours()) . '): left alone'
     : (-e $prc && system("$prc apache2 restart >/dev/null 2>&1") >> 8 != 101)
         ? "$prc lets apache2 be restarted: the install would start it"
     : '';
@@ -261,7 +270,7 @@ sub restore {
                . ' >/dev/null 2>&1') if $st =~ /installed|config-files/;
         # none of these was there before (else no install): a package
         # that leaves one behind would break the machine's apache2
-        unlink grep { -e $_ || -l $_ } @ours;
+        unlink ours();
         # the helpers leave empty state directories behind
         my (undef, $dirs) = snapshot();
         rmdir $_ for sort { length $b <=> length $a }
@@ -279,10 +288,6 @@ $SIG{$_} = sub { exit 1 } for qw(INT TERM HUP);
 
 SKIP: {
     skip "install into the stock apache2: $why", 20 if $why;
-
-    # one install at a time on this machine
-    open(my $lock, '>', '/tmp/mod_jwtauth-deb.lock') or die "lock: $!";
-    flock($lock, LOCK_EX) or die "flock: $!";
 
     unless (-e $prc) {
         open(my $p, '>', $prc) or die "$prc: $!";
