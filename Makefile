@@ -192,7 +192,7 @@ deb:
 	perl debian/gen-changelog > $(DEB_SRC)/debian/changelog
 	cd $(DEB_SRC) && DEB_BUILD_OPTIONS="nocheck $(DEB_BUILD_OPTIONS)" \
 	    dpkg-buildpackage -b -us -uc
-	mv $(DEB_BUILD)/$(DEB_FILE) dist/
+	cp $(DEB_BUILD)/$(DEB_FILE) dist/
 	@echo "deb: dist/$(DEB_FILE)"
 
 run: all
