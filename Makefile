@@ -49,7 +49,7 @@ UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose \
 
 .PHONY: FORCE all build-deps deps test check unit apache-test demo-test run \
         install clean fuzz fuzz-short valgrind soak soak-short bench-core \
-        bench
+        bench deb
 
 all: .libs/mod_jwtauth.so
 
@@ -168,6 +168,32 @@ install: all
 	    mod_jwtauth.la
 	install -m 644 conf/jwtauth.load conf/jwtauth.conf \
 	    $(DESTDIR)/etc/apache2/mods-available/
+
+# the Debian package (debhelper, dh_apache2; debian/), built in a copy of
+# the tree under dist/build so that the checkout stays clean: the tracked
+# files as they are now (git stash create: edits included, without
+# committing), or the whole tree outside git.  debian/changelog is written
+# from VERSION and CHANGES.  Result: dist/libapache2-mod-jwtauth_<VERSION>_
+# <arch>.deb.  Installs no package.
+DEB_VERSION = $(shell cat VERSION)
+DEB_ARCH    = $(shell dpkg --print-architecture)
+DEB_FILE    = libapache2-mod-jwtauth_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_BUILD   = dist/build
+DEB_SRC     = $(DEB_BUILD)/mod_jwtauth-$(DEB_VERSION)
+deb:
+	rm -rf $(DEB_BUILD) dist/$(DEB_FILE)
+	mkdir -p $(DEB_SRC)
+	if [ -e .git ]; then \
+	    tree=$$(git stash create) && git archive $${tree:-HEAD} \
+	        | tar -x -C $(DEB_SRC); \
+	else \
+	    tar -c --exclude=./dist --exclude=./.git . | tar -x -C $(DEB_SRC); \
+	fi
+	perl debian/gen-changelog > $(DEB_SRC)/debian/changelog
+	cd $(DEB_SRC) && DEB_BUILD_OPTIONS="nocheck $(DEB_BUILD_OPTIONS)" \
+	    dpkg-buildpackage -b -us -uc
+	cp $(DEB_BUILD)/$(DEB_FILE) dist/
+	@echo "deb: dist/$(DEB_FILE)"
 
 run: all
 	bash build/run-demo.sh $(PORT)
