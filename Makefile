@@ -66,8 +66,8 @@ deps:
 	    || echo '$(SANITIZE) $(WERROR)' > $@
 
 jose/%.o: jose/%.c $(JOSE_HDR) .build-flags | build-deps
-	$(CC) $(WARN) $(HIDDEN) $(JOSE_SAN) -fPIC -O2 -g $(APR_CFLAGS) \
-	    -c -o $@ $<
+	$(CC) -O2 -g $(CPPFLAGS) $(CFLAGS) $(WARN) $(HIDDEN) $(JOSE_SAN) -fPIC \
+	    $(APR_CFLAGS) -c -o $@ $<
 
 $(JOSE_LIB): $(JOSE_OBJ)
 	rm -f $@
@@ -83,8 +83,8 @@ t/unit/%: t/unit/%.c t/unit/tap.h t/json_oracle.h $(JOSE_LIB) | build-deps
 	    $(CORE_LIBS)
 
 unit: all $(UNIT)
-	prove -v --exec '' $(UNIT) t/unit/conf_guard.t t/unit/layout.t t/unit/install.t \
-	    t/unit/policy_drop.sh
+	prove -v --exec '' $(UNIT) t/unit/conf_guard.t t/unit/layout.t \
+	    t/unit/install.t t/unit/deb.t t/unit/policy_drop.sh
 
 apache-test: all
 	bash t/run-apache-test.sh
@@ -205,5 +205,5 @@ valgrind: all
 clean:
 	rm -rf .libs glue/.libs *.la *.lo *.slo *.o glue/*.lo glue/*.slo \
 	    glue/*.o jose/*.o $(JOSE_LIB) $(UNIT) demo/run t/fuzz/bin \
-	    .build-flags t/soak/run t/bench/run t/bench/bench_core
+	    .build-flags t/soak/run t/bench/run t/bench/bench_core dist
 	-[ -f t/conf/apache_test_config.pm ] && perl t/TEST -clean >/dev/null 2>&1
