@@ -317,6 +317,7 @@ static void add_keys(cmd_parms *cmd, jwtauth_dir_conf *conf,
     }
     apr_array_cat(conf->keys, keys);
     conf->key_source = path;
+    jwtauth_metrics_keys(cmd->pool, path, keys->nelts);
 }
 
 static const char *set_secret_file(cmd_parms *cmd, void *dconf,
@@ -422,6 +423,7 @@ static const char *set_signing_key_file(cmd_parms *cmd, void *dconf,
     }
     conf->signing_key = APR_ARRAY_IDX(keys, 0, jwt_key_t *);
     conf->signing_source = path;
+    jwtauth_metrics_keys(cmd->pool, path, 1);
     return NULL;
 }
 
