@@ -12,6 +12,7 @@
 #include "http_config.h"
 #include "http_request.h"
 #include "mod_auth.h"
+#include "mod_status.h"
 
 #define JWTAUTH_MODULE_RECORD
 #include "glue/glue.h"
@@ -58,6 +59,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_handler(jwtauth_login_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(jwtauth_jwks_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(jwtauth_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, jwtauth_metrics_status, NULL, NULL,
+                      APR_HOOK_MIDDLE);
 }
 
 /* the one exported symbol (JWTAUTH_EXPORT, glue/glue.h) */

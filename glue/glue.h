@@ -10,7 +10,7 @@
  *   login.c    the jwtauth-login handler
  *   jwks.c     the jwtauth-jwks handler
  *   socache.c  the shared cache tier on httpd's socache providers
- *   metrics.c  the counters and the jwtauth-metrics handler
+ *   metrics.c  the counters, the jwtauth-metrics handler, mod_status
  * and mod_jwtauth.c the module record, register_hooks and the init hooks.
  * Arrows: mod_jwtauth.c -> rooms -> config.c -> jose/.
  */
@@ -194,5 +194,8 @@ void jwtauth_metrics_login(int success);
 void jwtauth_metrics_keys(apr_pool_t *pconf, const char *source, int n);
 
 int jwtauth_metrics_handler(request_rec *r);
+
+/* mod_status's status_hook */
+int jwtauth_metrics_status(request_rec *r, int flags);
 
 #endif /* JWTAUTH_GLUE_H */

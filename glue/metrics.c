@@ -1,6 +1,7 @@
 /*
  * metrics.c: SetHandler jwtauth-metrics, the module's counters in the
- * Prometheus text exposition format (version 0.0.4).
+ * Prometheus text exposition format (version 0.0.4), and the same
+ * figures as a section of mod_status's page.
  *
  * Each process counts into a slot of its own in anonymous shared memory
  * (made in post_config, inherited by every child) with one atomic
@@ -26,6 +27,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "mod_status.h"
 
 #include "glue.h"
 
@@ -71,8 +73,8 @@ static const struct {
 };
 
 /* Each counter: its family, its labels in the exposition format, its
- * short name, and for a request outcome the reason code that selects
- * it. */
+ * name in mod_status's ?auto lines, and for a request outcome the reason
+ * code that selects it. */
 static const struct {
     int family;
     const char *labels;
@@ -355,5 +357,40 @@ int jwtauth_metrics_handler(request_rec *r)
         ap_rprintf(r, "jwtauth_keys{source=\"%s\"} %d\n",
                    label_escape(r->pool, ks->source), ks->n);
     }
+    return OK;
+}
+
+/* mod_status's hook: a table on the page, "jwtauth_<name>: <value>"
+ * lines in its ?auto form. */
+int jwtauth_metrics_status(request_rec *r, int flags)
+{
+    int c, i, keys = 0;
+
+    for (i = 0; key_sources && i < key_sources->nelts; i++) {
+        keys += APR_ARRAY_IDX(key_sources, i, key_source).n;
+    }
+    if (flags & AP_STATUS_SHORT) {
+        for (c = 0; c < COUNTERS; c++) {
+            ap_rprintf(r, "jwtauth_%s: %" APR_UINT64_T_FMT "\n",
+                       counters[c].key, total(c));
+        }
+        ap_rprintf(r, "jwtauth_keys: %d\n", keys);
+        return OK;
+    }
+    ap_rputs("<hr />\n<h2>mod_jwtauth</h2>\n<table border=\"1\">\n"
+             "<tr><th>metric</th><th>labels</th><th>value</th></tr>\n", r);
+    for (c = 0; c < COUNTERS; c++) {
+        ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td>%" APR_UINT64_T_FMT
+                   "</td></tr>\n", families[counters[c].family].name,
+                   ap_escape_html(r->pool, counters[c].labels), total(c));
+    }
+    for (i = 0; key_sources && i < key_sources->nelts; i++) {
+        const key_source *ks = &APR_ARRAY_IDX(key_sources, i, key_source);
+
+        ap_rprintf(r, "<tr><td>jwtauth_keys</td><td>source=%s</td>"
+                   "<td>%d</td></tr>\n",
+                   ap_escape_html(r->pool, ks->source), ks->n);
+    }
+    ap_rputs("</table>\n", r);
     return OK;
 }

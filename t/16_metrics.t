@@ -1,8 +1,8 @@
 # SetHandler jwtauth-metrics: the counters as Prometheus text (0.0.4),
 # parsed by a real parser (Debian's python3-prometheus-client), summed
 # over the child processes: after a mixed run with known counts spread
-# over two children, every delta is exact.  Server config:
-# t/conf/metrics.conf.in.
+# over two children, every delta is exact.  The same figures appear in
+# mod_status's page.  Server config: t/conf/metrics.conf.in.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
@@ -16,7 +16,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 32, need_module('mod_jwtauth.c', 'mod_log_config.c');
+plan tests => 34, need_module('mod_jwtauth.c', 'mod_log_config.c',
+                              'mod_status.c');
 
 my $python = '/usr/bin/python3';
 my $parser = <<'PY';
@@ -177,6 +178,21 @@ is($shared, delta('jwtauth_cache_lookups_total{result=miss,tier=thread}'),
    'shared tier: one lookup for each thread miss');
 is(delta('jwtauth_cache_lookups_total{result=miss,tier=shared}'), 10,
    'shared tier: misses = 2 valid tokens once + 8 invalid ones');
+
+# mod_status: the same figures, as ?auto lines and as a table
+my %auto = map { /^(jwtauth_\w+): (\d+)$/ ? ($1 => $2) : () }
+           split /\n/, GET_BODY('/server-status?auto');
+my ($now_page) = scrape();
+is_deeply([@auto{qw(jwtauth_requests_accepted jwtauth_requests_expired
+                    jwtauth_logins_failure)}],
+          [map { $now_page->{samples}{$_} } (
+              'jwtauth_requests_total{result=accepted}',
+              'jwtauth_requests_total{result=expired}',
+              'jwtauth_logins_total{result=failure}')],
+          'server-status?auto: the counts of the metrics page');
+like(GET_BODY('/server-status'),
+     qr{<h2>mod_jwtauth</h2>.*<td>jwtauth_requests_total</td><td>result=&quot;accepted&quot;</td><td>\d+</td>}s,
+     'server-status: a mod_jwtauth table');
 
 # GET only; HEAD gets the headers
 my $post = POST('/metrics', content => 'x');
