@@ -16,7 +16,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 34, need_module('mod_jwtauth.c', 'mod_log_config.c',
+plan tests => 36, need_module('mod_jwtauth.c', 'mod_log_config.c',
                               'mod_status.c');
 
 my $python = '/usr/bin/python3';
@@ -191,7 +191,8 @@ is_deeply([@auto{qw(jwtauth_requests_accepted jwtauth_requests_expired
               'jwtauth_logins_total{result=failure}')],
           'server-status?auto: the counts of the metrics page');
 like(GET_BODY('/server-status'),
-     qr{<h2>mod_jwtauth</h2>.*<td>jwtauth_requests_total</td><td>result=&quot;accepted&quot;</td><td>\d+</td>}s,
+     qr{<h2>mod_jwtauth</h2>.*<td>jwtauth_requests_total</td>
+        <td>result=&quot;accepted&quot;</td><td>\d+</td>}sx,
      'server-status: a mod_jwtauth table');
 
 # GET only; HEAD gets the headers
@@ -201,3 +202,24 @@ like($post->header('Allow') // '', qr/\bGET\b/, 'POST /metrics: Allow GET');
 my $head = HEAD('/metrics');
 is(join(' ', $head->code, length($head->content)), '200 0',
    'HEAD /metrics: 200, no body');
+
+# a graceful restart makes a new segment: the counters start again at
+# zero (old children may answer the first scrapes, with their old sums),
+# and the new generation counts
+my $pid_file = Apache::Test::vars('t_pid_file');
+my $ppid = do { local (@ARGV, $/) = $pid_file; <> };
+chomp $ppid;
+my $key = 'jwtauth_requests_total{result=accepted}';
+kill 'USR1', $ppid;
+my $zero;
+for (1 .. 100) {
+    sleep 0.1;
+    my ($page) = scrape();
+    last if $page && defined($zero = $page->{samples}{$key}) && $zero == 0;
+}
+is($zero, 0, 'after a graceful restart: accepted starts again at 0');
+GET('/protected/hello.html', 'x-access-token' => $tok_a);
+my ($restarted) = scrape();
+is($restarted && $restarted->{samples}{$key}, 1,
+   'after a graceful restart: one accepted request counts 1');
+
