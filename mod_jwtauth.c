@@ -12,6 +12,7 @@
 #include "http_config.h"
 #include "http_request.h"
 #include "mod_auth.h"
+#include "mod_status.h"
 
 #define JWTAUTH_MODULE_RECORD
 #include "glue/glue.h"
@@ -25,11 +26,14 @@ static int jwtauth_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 static int jwtauth_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                apr_pool_t *ptemp, server_rec *s)
 {
-    return jwtauth_socache_post_config(pconf, s);
+    int rv = jwtauth_metrics_post_config(pconf, s);
+
+    return rv != OK ? rv : jwtauth_socache_post_config(pconf, s);
 }
 
 static void jwtauth_child_init(apr_pool_t *p, server_rec *s)
 {
+    jwtauth_metrics_child_init(p, s);
     jwtauth_socache_child_init(p, s);
     jwtauth_access_child_init(p, s);
 }
@@ -54,6 +58,9 @@ static void register_hooks(apr_pool_t *p)
                               AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_handler(jwtauth_login_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(jwtauth_jwks_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(jwtauth_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, jwtauth_metrics_status, NULL, NULL,
+                      APR_HOOK_MIDDLE);
 }
 
 /* the one exported symbol (JWTAUTH_EXPORT, glue/glue.h) */

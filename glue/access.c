@@ -135,6 +135,9 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
     jwtauth_result *res = apr_pcalloc(r->pool, sizeof(*res));
     const char *token = find_token(r, conf);
     jwt_shared_cache_t shared;
+    jwt_cache_t *tc = thread_cache(conf->cache != 0);
+    const jwt_shared_cache_t *sh = conf->cache == 0 ? NULL
+                                   : jwtauth_shared_tier(r, &shared);
     jwt_error_t err;
     int hit = 0;
 
@@ -146,14 +149,11 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
                       "JWTAuth: no token in %s or Authorization",
                       conf->policy.token_header);
     }
-    else if (!jwt_verify_cached(&res->jwt, r->pool,
-                                thread_cache(conf->cache != 0),
-                                token, strlen(token), &conf->policy,
+    else if (!jwt_verify_cached(&res->jwt, r->pool, tc, token,
+                                strlen(token), &conf->policy,
                                 apr_time_sec(apr_time_now()),
-                                jwtauth_cache_generation(),
-                                conf->cache == 0 ? NULL
-                                : jwtauth_shared_tier(r, &shared),
-                                &hit, &err)) {
+                                jwtauth_cache_generation(), sh, &hit,
+                                &err)) {
         res->result = RESULT_INVALID;
         res->reason = jwt_error_name(err.code);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -178,6 +178,12 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
                       hit == JWT_CACHE_THREAD ? ", cached"
                       : hit == JWT_CACHE_SHARED ? ", shared cache" : "");
     }
+    if (token) {
+        jwtauth_metrics_cache(conf->cache != 0 && tc
+                              && jwtauth_cache_entries(), sh != NULL,
+                              strlen(token), hit);
+    }
+    jwtauth_metrics_request(res->result == RESULT_VALID ? NULL : res->reason);
     ap_set_module_config(r->request_config, &jwtauth_module, res);
     return res;
 }
@@ -319,6 +325,9 @@ static int token_phase(request_rec *r, int any_phase)
         return DECLINED;
     }
     if ((rv = no_key(r, conf, any_phase)) != OK) {
+        if (!any_phase) {
+            jwtauth_metrics_request("keys_unavailable");
+        }
         apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR,
                        "keys_unavailable");
         return rv;

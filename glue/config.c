@@ -308,6 +308,43 @@ const char *jwtauth_read_secret_file(cmd_parms *cmd, const char *arg,
     return msg;
 }
 
+/* The keys each file gave, in the order of first load (metrics.c shows
+ * them); made afresh at every reading of the configuration. */
+static apr_array_header_t *key_sources;
+
+static apr_status_t key_sources_reset(void *data)
+{
+    key_sources = NULL;
+    return APR_SUCCESS;
+}
+
+static void note_key_source(apr_pool_t *pconf, const char *source, int n)
+{
+    jwtauth_key_source *ks;
+    int i;
+
+    if (!key_sources) {
+        key_sources = apr_array_make(pconf, 4, sizeof(jwtauth_key_source));
+        apr_pool_cleanup_register(pconf, NULL, key_sources_reset,
+                                  apr_pool_cleanup_null);
+    }
+    for (i = 0; i < key_sources->nelts; i++) {
+        ks = &APR_ARRAY_IDX(key_sources, i, jwtauth_key_source);
+        if (!strcmp(ks->source, source)) {
+            ks->n = n;
+            return;
+        }
+    }
+    ks = apr_array_push(key_sources);
+    ks->source = apr_pstrdup(pconf, source);
+    ks->n = n;
+}
+
+const apr_array_header_t *jwtauth_key_sources(void)
+{
+    return key_sources;
+}
+
 /* Append keys to the scope's verification keys. */
 static void add_keys(cmd_parms *cmd, jwtauth_dir_conf *conf,
                      const apr_array_header_t *keys, const char *path)
@@ -317,6 +354,7 @@ static void add_keys(cmd_parms *cmd, jwtauth_dir_conf *conf,
     }
     apr_array_cat(conf->keys, keys);
     conf->key_source = path;
+    note_key_source(cmd->pool, path, keys->nelts);
 }
 
 static const char *set_secret_file(cmd_parms *cmd, void *dconf,
@@ -422,6 +460,7 @@ static const char *set_signing_key_file(cmd_parms *cmd, void *dconf,
     }
     conf->signing_key = APR_ARRAY_IDX(keys, 0, jwt_key_t *);
     conf->signing_source = path;
+    note_key_source(cmd->pool, path, 1);
     return NULL;
 }
 

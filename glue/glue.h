@@ -10,6 +10,7 @@
  *   login.c    the jwtauth-login handler
  *   jwks.c     the jwtauth-jwks handler
  *   socache.c  the shared cache tier on httpd's socache providers
+ *   metrics.c  the counters, the jwtauth-metrics handler, mod_status
  * and mod_jwtauth.c the module record, register_hooks and the init hooks.
  * Arrows: mod_jwtauth.c -> rooms -> config.c -> jose/.
  */
@@ -101,6 +102,13 @@ size_t jwtauth_cache_entries(void);
 apr_uint64_t jwtauth_cache_generation(void);
 void jwtauth_next_generation(void);
 
+/* The keys each key file gave at configuration time (metrics.c). */
+typedef struct {
+    const char *source;
+    int n;
+} jwtauth_key_source;
+const apr_array_header_t *jwtauth_key_sources(void);
+
 /* Every member of conf->policy from the record (merge does it; the
  * server's own record is done at startup). */
 void jwtauth_derive_policy(jwtauth_dir_conf *conf);
@@ -168,5 +176,31 @@ void jwtauth_socache_child_init(apr_pool_t *p, server_rec *s);
 /* The shared tier's callbacks for this request, or NULL without one. */
 const jwt_shared_cache_t *jwtauth_shared_tier(request_rec *r,
                                               jwt_shared_cache_t *sh);
+
+/* ---- metrics.c ---- */
+
+/* post_config (the parent: the counters' shared memory of this
+ * generation) and child_init (the process's own slot in it) */
+int jwtauth_metrics_post_config(apr_pool_t *pconf, server_rec *s);
+void jwtauth_metrics_child_init(apr_pool_t *p, server_rec *s);
+
+/* One decided request: reason NULL when accepted, else its reason code
+ * (jwtauth_result.reason).  Lock-free: an atomic increment. */
+void jwtauth_metrics_request(const char *reason);
+
+/* The cache tiers one token of len bytes went through: thread_tier and
+ * shared_tier are whether each was on for it, hit as jwt_verify_cached
+ * set it (JWT_CACHE_*). */
+void jwtauth_metrics_cache(int thread_tier, int shared_tier, size_t len,
+                           int hit);
+
+/* One answer of jwtauth-login: a token (1) or a refusal (0). */
+void jwtauth_metrics_login(int success);
+
+
+int jwtauth_metrics_handler(request_rec *r);
+
+/* mod_status's status_hook */
+int jwtauth_metrics_status(request_rec *r, int flags);
 
 #endif /* JWTAUTH_GLUE_H */

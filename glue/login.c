@@ -34,6 +34,7 @@ static int login_refused(request_rec *r)
                                         : DEFAULT_LOGIN_REALM;
 
     apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR, "credentials");
+    jwtauth_metrics_login(0);
     apr_table_setn(r->err_headers_out, "WWW-Authenticate",
                    apr_psprintf(r->pool, "Basic realm=\"%s\"",
                                 ap_escape_quotes(r->pool, realm)));
@@ -289,6 +290,7 @@ int jwtauth_login_handler(request_rec *r)
                       "sign: %s", err.reason);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    jwtauth_metrics_login(1);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "Pragma", "no-cache");
     ap_set_content_type(r, "application/json");
