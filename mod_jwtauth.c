@@ -56,6 +56,12 @@ static void register_hooks(apr_pool_t *p)
                               AUTHZ_PROVIDER_VERSION,
                               &jwtauth_claim_provider,
                               AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "jwt-scope",
+                              AUTHZ_PROVIDER_VERSION,
+                              &jwtauth_scope_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    jwtauth_authz_hooks(p);
+    ap_hook_expr_lookup(jwtauth_expr_lookup, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(jwtauth_login_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(jwtauth_jwks_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(jwtauth_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -6,7 +6,8 @@
  *   config.c   records, create/merge, directives
  *   startup.c  the startup checks
  *   access.c   token sources, validation, refusals, claim export
- *   authz.c    the jwt-claim authz provider
+ *   authz.c    the jwt-claim and jwt-scope authz providers, their 403
+ *   expr.c     the jwt_claim and jwt_claims expression functions
  *   login.c    the jwtauth-login handler
  *   jwks.c     the jwtauth-jwks handler
  *   socache.c  the shared cache tier on httpd's socache providers
@@ -157,6 +158,16 @@ int jwtauth_check_user(request_rec *r);
 /* ---- authz.c ---- */
 
 extern const authz_provider jwtauth_claim_provider;
+extern const authz_provider jwtauth_scope_provider;
+
+/* the 403 of a valid token that the Require rules deny: its error
+ * filter and the fixup that tells the handler's 403 apart */
+void jwtauth_authz_hooks(apr_pool_t *p);
+
+/* ---- expr.c ---- */
+
+/* expr_lookup: the functions jwt_claim and jwt_claims */
+int jwtauth_expr_lookup(ap_expr_lookup_parms *parms);
 
 /* ---- login.c, jwks.c ---- */
 

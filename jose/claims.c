@@ -6,6 +6,7 @@
  * No httpd header: APR and jansson.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -178,6 +179,306 @@ int jwt_claim_matches(apr_pool_t *p, const jwt_claims_t *c,
         return 0;
     }
     return value_matches(p, v, values);
+}
+
+/* ---------------------------------------------------------------- */
+/* claim paths                                                      */
+
+jwt_path_t *jwt_path_parse(apr_pool_t *p, const char *text,
+                           const char **err)
+{
+    jwt_path_t *path;
+    const char **seg;
+    const char *s, *dot;
+    int n = 1;
+
+    if (!text || !*text) {
+        *err = "empty claim path";
+        return NULL;
+    }
+    for (s = text; *s; s++) {
+        n += *s == '.';
+    }
+    if (n > JWT_PATH_MAX_SEGMENTS) {
+        *err = apr_psprintf(p, "claim path \"%s\" has more than %d "
+                            "segments", text, JWT_PATH_MAX_SEGMENTS);
+        return NULL;
+    }
+    path = apr_pcalloc(p, sizeof(*path));
+    path->text = apr_pstrdup(p, text);
+    seg = apr_palloc(p, n * sizeof(*seg));
+    for (s = path->text, n = 0; ; s = dot + 1) {
+        dot = strchr(s, '.');
+        if ((dot ? (size_t)(dot - s) : strlen(s)) == 0) {
+            *err = apr_psprintf(p, "claim path \"%s\" has an empty "
+                                "segment (a leading, trailing or "
+                                "doubled dot)", text);
+            return NULL;
+        }
+        seg[n++] = dot ? apr_pstrmemdup(p, s, dot - s) : s;
+        if (!dot) {
+            break;
+        }
+    }
+    path->seg = seg;
+    path->nseg = n;
+    return path;
+}
+
+/* Walk v from segment i on, pushing what the last segment reaches.  An
+ * array before the end fans out once (fanned: v is an element of one);
+ * the recursion is at most two frames a segment deep. */
+static void walk(const json_t *v, const jwt_path_t *path, int i, int fanned,
+                 apr_array_header_t *out)
+{
+    const json_t *e;
+    size_t k;
+
+    if (i == path->nseg) {
+        APR_ARRAY_PUSH(out, const json_t *) = v;
+    }
+    else if (json_is_object(v)) {
+        if ((e = json_object_get(v, path->seg[i]))) {
+            walk(e, path, i + 1, 0, out);
+        }
+    }
+    else if (json_is_array(v) && !fanned) {
+        for (k = 0; k < json_array_size(v); k++) {
+            walk(json_array_get(v, k), path, i, 1, out);
+        }
+    }
+}
+
+/* The top-level member a path starts from: the one named by its whole
+ * text, else (*nested set) the one named by its first segment when the
+ * path has more and that member can hold them. */
+static const jwt_member_t *path_start(const jwt_claims_t *c,
+                                      const jwt_path_t *path, int *nested)
+{
+    const jwt_member_t *m = jwt_claims_get(c, path->text);
+
+    *nested = 0;
+    if (m || path->nseg == 1) {
+        return m;
+    }
+    m = jwt_claims_get(c, path->seg[0]);
+    if (!m || (m->type != JWT_JSON_OBJECT && m->type != JWT_JSON_ARRAY)) {
+        return NULL;
+    }
+    *nested = 1;
+    return m;
+}
+
+int jwt_path_values(apr_pool_t *p, const jwt_claims_t *c,
+                    const jwt_path_t *path, apr_array_header_t *out)
+{
+    int nested, before = out->nelts;
+    const jwt_member_t *m = path_start(c, path, &nested);
+    json_t *v;
+
+    if (!m || !(v = jwt_member_json(p, c, m))) {
+        return 0;
+    }
+    if (nested) {
+        walk(v, path, 1, 0, out);
+    }
+    else {
+        APR_ARRAY_PUSH(out, const json_t *) = v;
+    }
+    return out->nelts - before;
+}
+
+int jwt_path_matches(apr_pool_t *p, const jwt_claims_t *c,
+                     const jwt_path_t *path,
+                     const apr_array_header_t *values)
+{
+    apr_array_header_t *reached = apr_array_make(p, 1, sizeof(json_t *));
+    const json_t *v, *e;
+    size_t k;
+    int i;
+
+    jwt_path_values(p, c, path, reached);
+    for (i = 0; i < reached->nelts; i++) {
+        v = APR_ARRAY_IDX(reached, i, const json_t *);
+        if (!json_is_array(v)) {
+            if (value_matches(p, v, values)) {
+                return 1;
+            }
+            continue;
+        }
+        for (k = 0; k < json_array_size(v); k++) {
+            e = json_array_get(v, k);
+            if (value_matches(p, e, values)) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* A string without a NUL as it is, anything else as compact JSON; NULL
+ * for a string holding a NUL (or when memory is short). */
+static const char *value_text(apr_pool_t *p, const json_t *v)
+{
+    char *text;
+    const char *copy;
+
+    if (json_is_string(v)) {
+        return memchr(json_string_value(v), '\0', json_string_length(v))
+               ? NULL : json_string_value(v);
+    }
+    if (!(text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY))) {
+        return NULL;
+    }
+    copy = apr_pstrdup(p, text);
+    free(text);
+    return copy;
+}
+
+const char *jwt_path_text(apr_pool_t *p, const jwt_claims_t *c,
+                          const jwt_path_t *path)
+{
+    apr_array_header_t *reached;
+    const jwt_member_t *m;
+    const char *text;
+    json_t *all;
+    int nested, i;
+
+    /* a top-level claim as JWT_CLAIM_* has it, without a tree */
+    if ((m = path_start(c, path, &nested)) && !nested) {
+        text = jwt_member_text(p, c, m);
+        return text ? text : "";
+    }
+    if (!m) {
+        return "";
+    }
+    reached = apr_array_make(p, 1, sizeof(json_t *));
+    if (jwt_path_values(p, c, path, reached) == 1) {
+        text = value_text(p, APR_ARRAY_IDX(reached, 0, const json_t *));
+        return text ? text : "";
+    }
+    if (reached->nelts == 0 || !(all = jwt_json_pool(p, json_array()))) {
+        return "";
+    }
+    for (i = 0; i < reached->nelts; i++) {
+        json_array_append(all, (json_t *)APR_ARRAY_IDX(reached, i,
+                                                       const json_t *));
+    }
+    text = value_text(p, all);
+    return text ? text : "";
+}
+
+/* Push the space-delimited words of s (len bytes) onto out. */
+static void push_words(apr_pool_t *p, const char *s, size_t len,
+                       apr_array_header_t *out)
+{
+    const char *end = s + len, *w;
+
+    while (s < end) {
+        while (s < end && *s == ' ') {
+            s++;
+        }
+        for (w = s; s < end && *s != ' '; s++) {
+        }
+        if (s > w) {
+            APR_ARRAY_PUSH(out, const char *) = apr_pstrmemdup(p, w, s - w);
+        }
+    }
+}
+
+/* A string's words (none when it holds a NUL). */
+static void push_string_words(apr_pool_t *p, const json_t *v,
+                              apr_array_header_t *out)
+{
+    if (!memchr(json_string_value(v), '\0', json_string_length(v))) {
+        push_words(p, json_string_value(v), json_string_length(v), out);
+    }
+}
+
+apr_array_header_t *jwt_path_list(apr_pool_t *p, const jwt_claims_t *c,
+                                  const jwt_path_t *path)
+{
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(const char *));
+    apr_array_header_t *reached = apr_array_make(p, 1, sizeof(json_t *));
+    const json_t *v;
+    const char *text;
+    size_t k;
+    int i;
+
+    jwt_path_values(p, c, path, reached);
+    for (i = 0; i < reached->nelts; i++) {
+        v = APR_ARRAY_IDX(reached, i, const json_t *);
+        if (json_is_string(v)) {
+            push_string_words(p, v, out);
+        }
+        else if (json_is_array(v)) {
+            for (k = 0; k < json_array_size(v); k++) {
+                if ((text = value_text(p, json_array_get(v, k)))) {
+                    APR_ARRAY_PUSH(out, const char *) = text;
+                }
+            }
+        }
+        else if ((text = value_text(p, v))) {
+            APR_ARRAY_PUSH(out, const char *) = text;
+        }
+    }
+    return out;
+}
+
+/* ---------------------------------------------------------------- */
+/* scopes                                                           */
+
+apr_array_header_t *jwt_claim_scopes(apr_pool_t *p, const jwt_claims_t *c)
+{
+    apr_array_header_t *out = apr_array_make(p, 8, sizeof(const char *));
+    const jwt_member_t *m;
+    json_t *v;
+    size_t k;
+
+    /* strings are the scanner's decoded bytes, never holding a NUL */
+    if ((m = jwt_claims_get(c, "scope")) && m->type == JWT_JSON_STRING) {
+        push_words(p, c->base + m->value, m->value_len, out);
+    }
+    if (!(m = jwt_claims_get(c, "scp"))) {
+        return out;
+    }
+    if (m->type == JWT_JSON_STRING) {
+        push_words(p, c->base + m->value, m->value_len, out);
+    }
+    else if (m->type == JWT_JSON_ARRAY && (v = jwt_member_json(p, c, m))) {
+        for (k = 0; k < json_array_size(v); k++) {
+            const json_t *e = json_array_get(v, k);
+
+            /* an element is one scope, as it is: a blank in it cannot
+             * equal a required scope (those never hold one) */
+            if (json_is_string(e)
+                && !memchr(json_string_value(e), '\0',
+                           json_string_length(e))) {
+                APR_ARRAY_PUSH(out, const char *) = json_string_value(e);
+            }
+        }
+    }
+    return out;
+}
+
+int jwt_scopes_grant(const apr_array_header_t *granted,
+                     const apr_array_header_t *required)
+{
+    int i, j;
+
+    for (i = 0; i < required->nelts; i++) {
+        const char *want = APR_ARRAY_IDX(required, i, const char *);
+
+        for (j = 0; j < granted->nelts; j++) {
+            if (!strcmp(want, APR_ARRAY_IDX(granted, j, const char *))) {
+                break;
+            }
+        }
+        if (j == granted->nelts) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 /* ---------------------------------------------------------------- */

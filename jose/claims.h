@@ -35,6 +35,71 @@ const char *jwt_claims_user(apr_pool_t *p, const jwt_claims_t *c,
 int jwt_claim_matches(apr_pool_t *p, const jwt_claims_t *c,
                       const char *name, const apr_array_header_t *values);
 
+/* A claim path from configuration (Require jwt-claim, jwt-scope, the
+ * expression functions), parsed once at startup: its whole text and
+ * that text split at every dot.  A segment may not be empty ("a..b",
+ * ".a", "a." are refused: a typo more likely than a name), and a path
+ * has at most JWT_PATH_MAX_SEGMENTS of them. */
+#define JWT_PATH_MAX_SEGMENTS 32
+
+typedef struct {
+    const char *text;           /* the whole path */
+    const char *const *seg;     /* its dot-split segments */
+    int nseg;
+} jwt_path_t;
+
+/* The path text, or NULL and *err (a sentence naming the fault). */
+jwt_path_t *jwt_path_parse(apr_pool_t *p, const char *text,
+                           const char **err);
+
+/* The values a path reaches in claims, appended to out (json_t *,
+ * released with p).  The top-level claim whose name is the whole text
+ * wins (Auth0's "https://example.com/roles"); only when there is none
+ * do the segments walk into nested objects from the claim named by the
+ * first (its JSON is parsed then, and only then).  An array met before
+ * the last segment fans out: each of its elements is walked on (one
+ * array level a step: an array inside that array is not entered), so
+ * "groups.name" reaches every name in [{"name": ...}, ...].  Each node
+ * of the claims is visited at most once.  Returns the number of values
+ * reached. */
+int jwt_path_values(apr_pool_t *p, const jwt_claims_t *c,
+                    const jwt_path_t *path, apr_array_header_t *out);
+
+/* Require jwt-claim path value...: jwt_claim_matches()'s rules on every
+ * value the path reaches: one that equals a value, or an array holding
+ * an element that does, grants. */
+int jwt_path_matches(apr_pool_t *p, const jwt_claims_t *c,
+                     const jwt_path_t *path,
+                     const apr_array_header_t *values);
+
+/* jwt_claim: the value the path reaches as text: a string as it is,
+ * anything else as compact JSON; when a fan-out reaches several, the
+ * compact JSON array of them.  "" when absent, or when the one string
+ * reached holds a NUL. */
+const char *jwt_path_text(apr_pool_t *p, const jwt_claims_t *c,
+                          const jwt_path_t *path);
+
+/* jwt_claims: the values the path reaches as a list of strings
+ * (const char *): an array gives its elements, a string its
+ * space-delimited words, anything else its one compact JSON text;
+ * elements that are strings are taken as they are (not split), others
+ * as compact JSON.  Strings holding a NUL are left out.  Never NULL. */
+apr_array_header_t *jwt_path_list(apr_pool_t *p, const jwt_claims_t *c,
+                                  const jwt_path_t *path);
+
+/* The scopes a token grants (const char *): the space-delimited words of
+ * "scope" (a string, RFC 8693 / RFC 9068) together with those of "scp"
+ * (a space-delimited string, as Entra ID sends it, or an array of
+ * strings, as Okta does): when both are present, the union.  A claim of
+ * another type, and array elements that are not strings, grant nothing.
+ * Never NULL. */
+apr_array_header_t *jwt_claim_scopes(apr_pool_t *p, const jwt_claims_t *c);
+
+/* Does granted hold every scope of required (both const char *)?
+ * Scopes compare exactly. */
+int jwt_scopes_grant(const apr_array_header_t *granted,
+                     const apr_array_header_t *required);
+
 /* One environment variable made from a claim. */
 typedef struct {
     const char *name;           /* prefix + claim name */
