@@ -153,6 +153,7 @@ static void insufficient_scope(request_rec *r, const scope_require_t *req)
                                          req->text);
     const char *before = apr_table_get(r->notes, NOTE_CHALLENGE);
 
+    apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR, "scope");
     if (before) {
         apr_table_unset(r->err_headers_out, "WWW-Authenticate");
     }
@@ -210,7 +211,25 @@ static int authz_fixups(request_rec *r)
             apr_table_unset(r->err_headers_out, "WWW-Authenticate");
         }
         apr_table_unset(r->notes, NOTE_CHALLENGE);
+    }
+    if (apr_table_get(r->notes, NOTE_SCOPE)) {
+        /* another rule granted: no refusal to name */
         apr_table_unset(r->notes, NOTE_SCOPE);
+        apr_table_unset(r->subprocess_env, JWTAUTH_ERROR_VAR);
+    }
+    return DECLINED;
+}
+
+/* log_transaction: a request that Require jwt-scope refused counts as
+ * "scope" (its token was counted as accepted when it was checked). */
+static int authz_log(request_rec *r)
+{
+    const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                        &jwtauth_module);
+
+    if (conf->enabled == 1 && r->status == HTTP_FORBIDDEN
+        && apr_table_get(r->notes, NOTE_SCOPE)) {
+        jwtauth_metrics_request("scope");
     }
     return DECLINED;
 }
@@ -266,4 +285,5 @@ void jwtauth_authz_hooks(apr_pool_t *p)
     ap_hook_insert_error_filter(authz_insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
     ap_hook_fixups(authz_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_log_transaction(authz_log, NULL, NULL, APR_HOOK_MIDDLE);
 }

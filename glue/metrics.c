@@ -49,6 +49,7 @@ enum {
     C_REQ_USER,
     C_REQ_KEYS_UNAVAILABLE,
     C_REQ_INTERNAL,
+    C_REQ_SCOPE,
     C_CACHE_THREAD_HIT,
     C_CACHE_THREAD_MISS,
     C_CACHE_SHARED_HIT,
@@ -98,6 +99,7 @@ static const struct {
     REQ(C_REQ_USER, "user"),
     REQ(C_REQ_KEYS_UNAVAILABLE, "keys_unavailable"),
     REQ(C_REQ_INTERNAL, "internal"),
+    REQ(C_REQ_SCOPE, "scope"),
 #undef REQ
     [C_CACHE_THREAD_HIT] = { 1, "tier=\"thread\",result=\"hit\"",
                              "cache_thread_hits", NULL },
@@ -144,7 +146,7 @@ void jwtauth_metrics_request(const char *reason)
         count(C_REQ_ACCEPTED);
         return;
     }
-    for (c = C_REQ_MISSING; c <= C_REQ_INTERNAL; c++) {
+    for (c = C_REQ_MISSING; c <= C_REQ_SCOPE; c++) {
         if (!strcmp(reason, counters[c].reason)) {
             count(c);
             return;

@@ -54,6 +54,10 @@ my @rows = (
     ['wrong password at /login', '/login',
      [Authorization => 'Basic ' . encode_base64('daehan:wrong', '')], 401,
      'credentials'],
+    ['scope not granted', '/az-scope/index.html',
+     ['x-access-token' => token(scope => 'read')], 403, 'scope'],
+    ['scope refused, another rule grants', '/az-scope-any/index.html',
+     ['x-access-token' => token(scope => 'read')], 200, '-'],
     ['valid token', '/protected/hello.html', ['x-access-token' => token()],
      200, '-'],
 );

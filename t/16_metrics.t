@@ -16,7 +16,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 36, need_module('mod_jwtauth.c', 'mod_log_config.c',
+plan tests => 37, need_module('mod_jwtauth.c', 'mod_log_config.c',
                               'mod_status.c');
 
 my $python = '/usr/bin/python3';
@@ -65,7 +65,7 @@ is_deeply($before->{types}, { jwtauth_requests => 'counter',
           'the families, each with its TYPE');
 my @reasons = qw(accepted missing malformed alg header key signature expired
                  not_yet_valid claim issuer audience user keys_unavailable
-                 internal);
+                 internal scope);
 is(scalar(grep { exists $before->{samples}
                      {"jwtauth_requests_total{result=$_}"} } @reasons),
    scalar(@reasons), 'every request outcome is on the page, zeros too');
@@ -80,12 +80,15 @@ my $now = time;
 my $tag = "$$-$now";
 my $tok_a = token(jti => "metrics-a-$tag");
 my $tok_b = token(jti => "metrics-b-$tag");
+my $tok_read = token(jti => "metrics-r-$tag", scope => 'read');
 my $basic = sub { [Authorization => 'Basic ' . encode_base64($_[0], '')] };
 my @rows = (
     (map { ['accepted', '/protected/hello.html',
             ['x-access-token' => $tok_a], 200] } 1 .. 6),
     (map { ['accepted', '/protected/hello.html',
             ['x-access-token' => $tok_b], 200] } 1 .. 4),
+    (map { ['scope', '/az-scope/index.html',
+            ['x-access-token' => $tok_read], 403] } 1 .. 2),
     (map { ['missing', '/protected/hello.html', [], 401] } 1 .. 3),
     (map { ['expired', '/protected/hello.html',
             ['x-access-token' => token(exp => $now - 100,
@@ -153,7 +156,9 @@ sub delta {
 }
 
 # exact deltas: 2 rounds of the rows
-my %want = (accepted => 20, missing => 6, expired => 4, signature => 4,
+# a token Require jwt-scope refuses was valid: accepted, then scope
+my %want = (accepted => 24, scope => 4, missing => 6, expired => 4,
+            signature => 4,
             map { $_ => 0 } qw(malformed alg header key not_yet_valid claim
                                issuer audience user keys_unavailable
                                internal));
@@ -171,13 +176,13 @@ is(delta('jwtauth_logins_total{result=failure}'), 6,
 # were each verified once, the invalid ones every time
 my $thread = delta('jwtauth_cache_lookups_total{result=hit,tier=thread}')
            + delta('jwtauth_cache_lookups_total{result=miss,tier=thread}');
-is($thread, 28, 'thread tier: hits + misses = the 28 tokens presented');
+is($thread, 32, 'thread tier: hits + misses = the 32 tokens presented');
 my $shared = delta('jwtauth_cache_lookups_total{result=hit,tier=shared}')
            + delta('jwtauth_cache_lookups_total{result=miss,tier=shared}');
 is($shared, delta('jwtauth_cache_lookups_total{result=miss,tier=thread}'),
    'shared tier: one lookup for each thread miss');
-is(delta('jwtauth_cache_lookups_total{result=miss,tier=shared}'), 10,
-   'shared tier: misses = 2 valid tokens once + 8 invalid ones');
+is(delta('jwtauth_cache_lookups_total{result=miss,tier=shared}'), 11,
+   'shared tier: misses = 3 valid tokens once + 8 invalid ones');
 
 # mod_status: the same figures, as ?auto lines and as a table
 my %auto = map { /^(jwtauth_\w+): (\d+)$/ ? ($1 => $2) : () }
