@@ -27,6 +27,7 @@
 #define DEFAULT_USER_CLAIM   "sub"
 #define DEFAULT_LIFETIME     1800
 #define MAX_KEY_FILE         65536
+#define MAX_SKIP_LINES       16
 #define MAX_LEEWAY           86400
 #define MAX_LIFETIME         (366 * 86400)
 #define DEFAULT_CACHE_ENTRIES 256
@@ -389,9 +390,11 @@ static const char *set_secret_file(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-/* Read a key file and load its keys (jwt_keys_load) into a new array;
- * an error names the directive and the path.  *world_readable as for
- * read_key_file.  The file's bytes are wiped once parsed. */
+/* Read a key file and load its keys (jwt_keys_load_ex) into a new
+ * array; an error names the directive and the path.  Each key of a JWK
+ * Set the core skipped gets one info line, whether or not the set
+ * loads.  *world_readable as for read_key_file.  The file's bytes are
+ * wiped once parsed. */
 static const char *load_key_file(cmd_parms *cmd, const char *arg,
                                  const char *kid, int want_private,
                                  apr_array_header_t **keys, const char **path,
@@ -400,18 +403,40 @@ static const char *load_key_file(cmd_parms *cmd, const char *arg,
     const char *msg;
     unsigned char *buf;
     apr_size_t len = 0;
+    apr_array_header_t *skipped = NULL;
     jwt_error_t err;
+    int ok, i;
 
     if ((msg = read_key_file(cmd, arg, path, &buf, &len, world_readable))) {
         return msg;
     }
     *keys = apr_array_make(cmd->pool, 2, sizeof(jwt_key_t *));
-    if (!jwt_keys_load(*keys, cmd->pool, (const char *)buf, len, kid,
-                       want_private, &err)) {
+    ok = jwt_keys_load_ex(*keys, cmd->pool, (const char *)buf, len, kid,
+                          want_private, &skipped, &err);
+    OPENSSL_cleanse(buf, len);
+    /* kid and reason come from the file: escaped; a file of junk keys
+     * gets MAX_SKIP_LINES lines and a count, not one line a key */
+    for (i = 0; skipped && i < skipped->nelts && i < MAX_SKIP_LINES; i++) {
+        const jwt_key_skip_t *sk = &APR_ARRAY_IDX(skipped, i,
+                                                  jwt_key_skip_t);
+
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, cmd->server,
+                     "%s %s: key #%" APR_SIZE_T_FMT " (%s%s) skipped: %s",
+                     cmd->cmd->name, *path, sk->index,
+                     sk->kid ? "kid " : "no kid",
+                     sk->kid ? ap_escape_logitem(cmd->temp_pool, sk->kid)
+                             : "",
+                     ap_escape_logitem(cmd->temp_pool, sk->reason));
+    }
+    if (skipped && skipped->nelts > MAX_SKIP_LINES) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, cmd->server,
+                     "%s %s: %d more keys skipped", cmd->cmd->name, *path,
+                     skipped->nelts - MAX_SKIP_LINES);
+    }
+    if (!ok) {
         msg = apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, *path,
                            err.reason);
     }
-    OPENSSL_cleanse(buf, len);
     return msg;
 }
 

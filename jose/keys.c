@@ -691,12 +691,74 @@ int jwt_keys_load(apr_array_header_t *keys, apr_pool_t *p,
                   const char *text, size_t len, const char *kid,
                   int want_private, jwt_error_t *err)
 {
-    const char *s = text;
-    jwt_key_t *key;
-    json_t *doc, *set, *jwk;
-    size_t i;
-    int loaded = 0;
+    return jwt_keys_load_ex(keys, p, text, len, kid, want_private, NULL,
+                            err);
+}
 
+/* The keys of a JWK Set's "keys" array appended to keys, each unusable
+ * one recorded in skipped instead.  Refused when none is usable, or when
+ * OpenSSL itself fails (that is no fault of the key's, and skipping it
+ * would quietly drop a good key). */
+static int load_set(apr_array_header_t *keys, apr_pool_t *p,
+                    const json_t *set, int want_private,
+                    apr_array_header_t *skipped, jwt_error_t *err)
+{
+    apr_array_header_t *got = apr_array_make(p, (int)json_array_size(set),
+                                             sizeof(jwt_key_t *));
+    jwt_key_skip_t *skip;
+    jwt_key_t *key;
+    json_t *jwk, *jkid;
+    size_t i;
+
+    json_array_foreach(set, i, jwk) {
+        jwt_error_t kerr;
+
+        /* one key this loader cannot or must not use (an encryption
+         * key, an algorithm or curve it does not know, too short, or
+         * broken) leaves the set's other keys usable: providers publish
+         * such keys beside their signing keys */
+        if (jwt_key_from_jwk(&key, p, jwk, NULL, want_private, &kerr)) {
+            APR_ARRAY_PUSH(got, jwt_key_t *) = key;
+            continue;
+        }
+        if (kerr.code == JWT_ERR_INTERNAL) {
+            jwt_set_err(err, kerr.code, apr_psprintf(p, "JWK Set key #%"
+                        APR_SIZE_T_FMT ": %s", i, kerr.reason));
+            return 0;
+        }
+        jkid = json_object_get(jwk, "kid");
+        skip = apr_array_push(skipped);
+        skip->index = i;
+        skip->kid = json_is_string(jkid)
+                    ? apr_pstrdup(p, json_string_value(jkid)) : NULL;
+        skip->reason = json_is_object(jwk) ? kerr.reason
+                                           : "JWK is not a JSON object";
+    }
+    if (got->nelts == 0) {
+        skip = &APR_ARRAY_IDX(skipped, 0, jwt_key_skip_t);
+        jwt_set_err(err, JWT_ERR_KEY, apr_psprintf(p, "JWK Set has no "
+                    "usable key (%d skipped; key #%" APR_SIZE_T_FMT ": %s)",
+                    skipped->nelts, skip->index, skip->reason));
+        return 0;
+    }
+    apr_array_cat(keys, got);
+    return 1;
+}
+
+int jwt_keys_load_ex(apr_array_header_t *keys, apr_pool_t *p,
+                     const char *text, size_t len, const char *kid,
+                     int want_private, apr_array_header_t **skipped,
+                     jwt_error_t *err)
+{
+    const char *s = text;
+    apr_array_header_t *skips = apr_array_make(p, 1,
+                                               sizeof(jwt_key_skip_t));
+    jwt_key_t *key;
+    json_t *doc, *set;
+
+    if (skipped) {
+        *skipped = skips;
+    }
     while (s < text + len && strchr(" \t\r\n", *s)) {
         s++;
     }
@@ -711,6 +773,7 @@ int jwt_keys_load(apr_array_header_t *keys, apr_pool_t *p,
         jwt_set_err(err, JWT_ERR_KEY, "not a JSON object (JWK or JWK Set)");
         return 0;
     }
+    /* a single JWK is the whole file: unusable, it is refused */
     if (!(set = json_object_get(doc, "keys"))) {
         if (!jwt_key_from_jwk(&key, p, doc, kid, want_private, err)) {
             return 0;
@@ -728,18 +791,5 @@ int jwt_keys_load(apr_array_header_t *keys, apr_pool_t *p,
                     "array");
         return 0;
     }
-    json_array_foreach(set, i, jwk) {
-        jwt_error_t kerr;
-
-        /* every key must load: a set with a broken key is a broken set,
-         * better refused at startup than silently half-used */
-        if (!jwt_key_from_jwk(&key, p, jwk, NULL, want_private, &kerr)) {
-            jwt_set_err(err, kerr.code, apr_psprintf(p, "JWK Set key #%"
-                        APR_SIZE_T_FMT ": %s", i, kerr.reason));
-            return 0;
-        }
-        APR_ARRAY_PUSH(keys, jwt_key_t *) = key;
-        loaded++;
-    }
-    return loaded > 0;
+    return load_set(keys, p, set, want_private, skips, err);
 }

@@ -36,11 +36,35 @@ int jwt_key_hmac_create(jwt_key_t **out, apr_pool_t *p,
  * own); a JWK Set keeps its own kids and refuses kid.  Each key is bound
  * to the algorithms its type, size or curve allows, narrowed by a JWK's
  * alg, use and key_ops.  RSA under 2048 bits, other curves and other
- * key types are refused; so is a JWK Set in which no key is usable.
- * Returns 1, or 0 and *err (naming the key's index in a set). */
+ * key types are refused.  A JWK's other members (x5c, x5t, x5t#S256,
+ * x5u, issuer, ...) are ignored: the key is its n/e, x/y, x or k alone,
+ * a certificate in x5c is never read nor anything fetched.
+ * In a JWK Set, a key that a single JWK would be refused for (use not
+ * "sig", key_ops without "verify" - or "sign" with want_private -, an
+ * unknown kty, crv or alg, too weak, malformed, not an object) is
+ * skipped and the others load; the set is refused when no key is usable
+ * (or when OpenSSL fails).  Keys sharing a kid all load (RFC 7517 section
+ * 4.5 allows it): a token naming that kid is tried with each.  Nothing
+ * is appended unless the call succeeds.
+ * Returns 1, or 0 and *err. */
 int jwt_keys_load(apr_array_header_t *keys, apr_pool_t *p,
                   const char *text, size_t len, const char *kid,
                   int want_private, jwt_error_t *err);
+
+/* A key of a JWK Set that jwt_keys_load_ex left out, and why. */
+typedef struct {
+    size_t index;               /* its place in "keys", from 0 */
+    const char *kid;            /* its kid; NULL if none or not a string */
+    const char *reason;         /* safe to log: never key material */
+} jwt_key_skip_t;
+
+/* jwt_keys_load, and in *skipped (when skipped is not NULL; made in p,
+ * set on failure too) the jwt_key_skip_t of each key of a JWK Set that
+ * was skipped, in the set's order: the caller logs them. */
+int jwt_keys_load_ex(apr_array_header_t *keys, apr_pool_t *p,
+                     const char *text, size_t len, const char *kid,
+                     int want_private, apr_array_header_t **skipped,
+                     jwt_error_t *err);
 
 /* One key from a parsed JWK (see jwt_keys_load). */
 int jwt_key_from_jwk(jwt_key_t **out, apr_pool_t *p, const json_t *jwk,
