@@ -12,6 +12,7 @@
 
 #include "jose.h"
 #include "tap.h"
+#include "fake_socache.h"
 
 #define NOW ((apr_int64_t)1700000000)
 
@@ -570,45 +571,6 @@ static void test_cache(void)
     jwt_cache_destroy(c64);
 }
 
-/* A stand-in for a socache provider: a handful of slots in memory. */
-typedef struct {
-    unsigned char key[32];
-    unsigned char val[JWT_SHARED_MAX_ENTRY];
-    unsigned int len;
-    int used;
-} fake_slot_t;
-static fake_slot_t fake[8];
-static int fake_stores;
-static int fake_any;            /* answer every key with the first entry */
-
-static int fake_lookup(void *ctx, const unsigned char *key,
-                       unsigned char *val, unsigned int *vlen)
-{
-    int i;
-
-    for (i = 0; i < 8; i++) {
-        if (fake[i].used && (fake_any || !memcmp(fake[i].key, key, 32))
-            && fake[i].len <= *vlen) {
-            memcpy(val, fake[i].val, fake[i].len);
-            *vlen = fake[i].len;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static void fake_store(void *ctx, const unsigned char *key,
-                       apr_int64_t expiry, const unsigned char *val,
-                       unsigned int vlen)
-{
-    fake_slot_t *f = &fake[fake_stores++ % 8];
-
-    memcpy(f->key, key, 32);
-    memcpy(f->val, val, vlen);
-    f->len = vlen;
-    f->used = 1;
-}
-
 /* The shared tier: a second process finds what the first verified; an
  * entry that does not carry our MAC, or belongs to other keys, is not
  * believed; claims are still checked at every hit. */
@@ -661,8 +623,7 @@ static void test_shared(void)
        "shared: an entry under another secret is not believed");
     /* an attacker who can write to the store plants an entry for a forged
      * token, with a MAC under a secret of their own */
-    fake_stores = 0;
-    memset(fake, 0, sizeof(fake));
+    fake_reset();
     ok(!jwt_verify_cached(&jwt, pool, NULL, forged, strlen(forged), &pol, NOW, 1, &sh2, &hit, &err) && fake_stores == 0,
        "shared: a forged token fails and is not stored");
     /* a store that answers every key with an honest entry (of another

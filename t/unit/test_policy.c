@@ -19,6 +19,7 @@
 
 #include "jose.h"
 #include "tap.h"
+#include "fake_socache.h"
 
 #define NOW ((apr_int64_t)1700000000)
 #define ALGS (JWT_ALG_BIT(JWT_ALG_HS256) | JWT_ALG_BIT(JWT_ALG_RS256) \
@@ -155,43 +156,6 @@ static const char *sign(const jwt_key_t *key, jwt_alg_e alg)
     return tok;
 }
 
-/* ---- a stand-in socache: a few slots in memory ---- */
-
-typedef struct {
-    unsigned char key[32];
-    unsigned char val[JWT_SHARED_MAX_ENTRY];
-    unsigned int len;
-} slot_t;
-static slot_t store_slots[16];
-static int store_n;
-
-static int fake_lookup(void *ctx, const unsigned char *key,
-                       unsigned char *val, unsigned int *vlen)
-{
-    int i;
-
-    for (i = 0; i < store_n && i < 16; i++) {
-        if (!memcmp(store_slots[i].key, key, 32)
-            && store_slots[i].len <= *vlen) {
-            memcpy(val, store_slots[i].val, store_slots[i].len);
-            *vlen = store_slots[i].len;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static void fake_store(void *ctx, const unsigned char *key,
-                       apr_int64_t expiry, const unsigned char *val,
-                       unsigned int vlen)
-{
-    slot_t *s = &store_slots[store_n++ % 16];
-
-    memcpy(s->key, key, 32);
-    memcpy(s->val, val, vlen);
-    s->len = vlen;
-}
-
 static const unsigned char shared_secret[32] =
     "shared tier secret of 32 bytes!";
 static const jwt_shared_cache_t shared = {
@@ -229,9 +193,9 @@ static int shared_answer(const jwt_policy_t *p, const jwt_policy_t *q,
     jwt_t *jwt;
     int hit = -1;
 
-    store_n = 0;
+    fake_reset();
     if (!jwt_verify_cached(&jwt, pool, NULL, tok, strlen(tok), p, NOW, 1,
-                           &shared, &hit, &err) || store_n != 1) {
+                           &shared, &hit, &err) || fake_stores != 1) {
         printf("# base refused or did not store the token\n");
         return -1;
     }
@@ -389,7 +353,7 @@ int main(void)
         p = base();
         q = base();
         ch_key_algs(&q);
-        store_n = 0;
+        fake_reset();
         jwt_verify_cached(&jwt, pool, c, rs_token, strlen(rs_token), &p, NOW,
                           1, &shared, &hit, &err);
         accepted = jwt_verify_cached(&jwt, pool, c, rs_token,

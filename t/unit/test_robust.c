@@ -12,6 +12,7 @@
 
 #include "jose.h"
 #include "tap.h"
+#include "fake_socache.h"
 
 #define NOW ((apr_int64_t)1700000000)
 /* the longest life cache.c gives a shared entry */
@@ -21,25 +22,6 @@ static apr_pool_t *pool;
 
 static const unsigned char key64[64] =
     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
-/* A stand-in for a socache provider that never finds anything and
- * records the expiry of the last store. */
-static int stores;
-static apr_int64_t stored_expiry;
-
-static int fake_lookup(void *ctx, const unsigned char *key,
-                       unsigned char *val, unsigned int *vlen)
-{
-    return 0;
-}
-
-static void fake_store(void *ctx, const unsigned char *key,
-                       apr_int64_t expiry, const unsigned char *val,
-                       unsigned int vlen)
-{
-    stores++;
-    stored_expiry = expiry;
-}
 
 /* {"alg":"HS256"}.payload signed under key64 with the core's signer's
  * independent twin: OpenSSL's one-shot HMAC. */
@@ -106,21 +88,20 @@ static void test_shared_expiry(void)
         jwt_t *jwt = NULL;
         int hit = -1, r;
 
-        stores = 0;
-        stored_expiry = 0;
+        fake_reset();
         r = jwt_verify_cached(&jwt, pool, NULL, tok, strlen(tok), &pol, NOW,
                               1, &sh, &hit, &err);
         ok(r && hit == JWT_CACHE_MISS, "%s: accepted (%s)", rows[i].name,
            r ? "ok" : err.reason);
         if (rows[i].want < 0) {
-            ok(stores == 0, "%s: not stored (stores %d)", rows[i].name,
-               stores);
+            ok(fake_stores == 0, "%s: not stored (stores %d)", rows[i].name,
+               fake_stores);
         }
         else {
-            ok(stores == 1 && stored_expiry == rows[i].want,
+            ok(fake_stores == 1 && fake_expiry == rows[i].want,
                "%s: stored once with expiry now + %" APR_INT64_T_FMT
                " (got %d stores, now + %" APR_INT64_T_FMT ")", rows[i].name,
-               rows[i].want - NOW, stores, stored_expiry - NOW);
+               rows[i].want - NOW, fake_stores, fake_expiry - NOW);
         }
     }
 }
