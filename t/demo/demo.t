@@ -5,29 +5,14 @@ use strict;
 use warnings FATAL => 'all';
 use FindBin;
 use Test::More;
-use HTTP::Tiny;
-use IO::Socket::INET;
 use JSON::PP;
 use MIME::Base64 qw(encode_base64 decode_base64url);
+use lib "$FindBin::Bin/lib";
+use DemoRun;
 
 my $top = "$FindBin::Bin/../..";
-my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Proto => 'tcp', Listen => 1) or die $!;
-my $port = $sock->sockport;
-close $sock;
-
-my $pid = fork // die "fork: $!";
-if (!$pid) {
-    open STDOUT, '>', '/dev/null';
-    exec 'bash', "$top/build/run-demo.sh", $port or die "exec: $!";
-}
-my $base = "http://127.0.0.1:$port";
-my $http = HTTP::Tiny->new(timeout => 5);
-my $up = 0;
-for (1 .. 100) {
-    last if ($up = $http->get("$base/login")->{status} == 401);
-    select undef, undef, undef, 0.2;
-}
+my ($pid, $base, $http, $up) = start_demo($top);
+my ($port) = $base =~ /:(\d+)$/;
 ok($up, "demo answers on 127.0.0.1:$port");
 
 my $basic = 'Basic ' . encode_base64('daehan:1234', '');
@@ -60,7 +45,6 @@ is($res->{status}, 401, 'wrong password: Could not verify: status');
 is($res->{content}, 'Could not verify',
    'wrong password: Could not verify: body');
 
-kill 'TERM', $pid;
-waitpid $pid, 0;
+stop_demo($pid);
 ok(!$http->get("$base/")->{success}, 'demo stopped');
 done_testing();

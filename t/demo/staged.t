@@ -8,12 +8,12 @@ use strict;
 use warnings FATAL => 'all';
 use FindBin;
 use Test::More;
-use HTTP::Tiny;
-use IO::Socket::INET;
 use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 use File::Temp qw(tempdir);
 use Digest::MD5 qw(md5_hex);
+use lib "$FindBin::Bin/lib";
+use DemoRun;
 
 plan skip_all => 'only root starts httpd with children as nobody' if $> != 0;
 
@@ -27,25 +27,9 @@ system('cp', '-a', "$top/build", "$top/demo", "$top/.libs", "$co/") == 0
 system('rm', '-rf', "$co/demo/run");
 my $stage = '/tmp/mod_jwtauth-demo.' . substr(md5_hex($co), 0, 12);
 
-my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Proto => 'tcp', Listen => 1) or die $!;
-my $port = $sock->sockport;
-close $sock;
-
 my $log = "$closed/run-demo.out";
-my $pid = fork // die "fork: $!";
-if (!$pid) {
-    open STDOUT, '>', $log;
-    open STDERR, '>&', \*STDOUT;
-    exec 'bash', "$co/build/run-demo.sh", $port or die "exec: $!";
-}
-my $base = "http://127.0.0.1:$port";
-my $http = HTTP::Tiny->new(timeout => 5);
-my $up = 0;
-for (1 .. 100) {
-    last if ($up = $http->get("$base/login")->{status} == 401);
-    select undef, undef, undef, 0.2;
-}
+my ($pid, $base, $http, $up) = start_demo($co, $log);
+my ($port) = $base =~ /:(\d+)$/;
 ok($up, "demo from a closed checkout answers on 127.0.0.1:$port");
 my $said = do { local (@ARGV, $/) = $log; <> } // '';
 like($said, qr/closed to user nobody.*\Q$stage\E/s,
@@ -61,8 +45,7 @@ like($res->{content}, qr/Hello!/, '/ with the token: hello.html');
 $res = $http->get("$base/");
 is($res->{content}, '{"message": "Token is missing!"}', '/ without a token');
 
-kill 'TERM', $pid;
-waitpid $pid, 0;
+stop_demo($pid);
 ok(!$http->get("$base/")->{success}, 'demo stopped');
 system('rm', '-rf', $stage);
 done_testing();
