@@ -320,19 +320,11 @@ int jwt_path_matches(apr_pool_t *p, const jwt_claims_t *c,
  * for a string holding a NUL (or when memory is short). */
 static const char *value_text(apr_pool_t *p, const json_t *v)
 {
-    char *text;
-    const char *copy;
-
     if (json_is_string(v)) {
         return memchr(json_string_value(v), '\0', json_string_length(v))
                ? NULL : json_string_value(v);
     }
-    if (!(text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY))) {
-        return NULL;
-    }
-    copy = apr_pstrdup(p, text);
-    free(text);
-    return copy;
+    return jwt_json_dump(p, v);
 }
 
 const char *jwt_path_text(apr_pool_t *p, const jwt_claims_t *c,

@@ -695,7 +695,6 @@ const char *jwt_member_text(apr_pool_t *p, const jwt_claims_t *c,
 {
     const char *v = c->base + m->value;
     json_t *json;
-    char *text;
     const char *copy;
 
     switch (m->type) {
@@ -717,13 +716,8 @@ const char *jwt_member_text(apr_pool_t *p, const jwt_claims_t *c,
             && (copy = compact_text(p, v, m->value_len))) {
             return copy;
         }
-        if (!(json = jwt_member_json(p, c, m))
-            || !(text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY))) {
-            return NULL;
-        }
-        copy = apr_pstrdup(p, text);
-        free(text);
-        return copy;
+        json = jwt_member_json(p, c, m);
+        return json ? jwt_json_dump(p, json) : NULL;
     }
 }
 

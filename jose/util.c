@@ -141,6 +141,18 @@ static apr_status_t json_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+char *jwt_json_dump(apr_pool_t *p, const json_t *v)
+{
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), *copy;
+
+    if (!text) {
+        return NULL;
+    }
+    copy = apr_pstrdup(p, text);
+    free(text);
+    return copy;
+}
+
 json_t *jwt_json_pool(apr_pool_t *p, json_t *json)
 {
     if (json) {

@@ -71,6 +71,10 @@ int jwt_utf8_valid(const char *text, size_t len);
  * text is not a single JSON object. */
 json_t *jwt_json_object(apr_pool_t *p, const char *text, size_t len);
 
+/* Any jansson value as compact JSON text in the pool; NULL when memory
+ * is short. */
+char *jwt_json_dump(apr_pool_t *p, const json_t *v);
+
 /* Tie a jansson reference to a pool: released when the pool is. */
 json_t *jwt_json_pool(apr_pool_t *p, json_t *json);
 
