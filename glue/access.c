@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "apr_lib.h"
 #include "apr_strings.h"
 #include "apr_thread_proc.h"
 
@@ -43,23 +44,111 @@ static jwtauth_result *find_result(request_rec *r,
     return NULL;
 }
 
-/* The token the client sent, or NULL when it sent none. */
-static const char *find_token(request_rec *r, const jwtauth_dir_conf *conf)
-{
-    const char *v = apr_table_get(r->headers_in, conf->policy.token_header);
+/* Where a request's token was looked for: none sent, one found, or an
+ * invalid_request (RFC 6750 section 3.1). */
+typedef enum {
+    TOKEN_NONE,
+    TOKEN_FOUND,
+    TOKEN_BAD
+} token_e;
 
-    if (!v || !*v) {
-        v = apr_table_get(r->headers_in, "Authorization");
-        if (!v || strncasecmp(v, "Bearer", 6) != 0
-            || (v[6] != ' ' && v[6] != '\0')) {
-            return NULL;
+/* RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" /
+ * "~" / "+" / "/" ) *"=", the whole of s[0..len). */
+static int b64token(const char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && (apr_isalnum(s[i]) || strchr("-._~+/", s[i]))) {
+        i++;
+    }
+    if (i == 0) {
+        return 0;
+    }
+    while (i < len && s[i] == '=') {
+        i++;
+    }
+    return i == len;
+}
+
+/* The token of "Authorization: Bearer <b64token>" (RFC 6750 section
+ * 2.1; the scheme without case, RFC 9110 section 11.1).  TOKEN_NONE
+ * without the header or under another scheme (Basic goes to whoever
+ * reads it); TOKEN_BAD, *why saying how, for Bearer credentials that
+ * are empty, not after one SP, or more or other than one b64token. */
+static token_e bearer_token(request_rec *r, const char **token,
+                            const char **why)
+{
+    const char *v = apr_table_get(r->headers_in, "Authorization");
+    const char *s;
+    size_t len;
+
+    if (!v) {
+        return TOKEN_NONE;
+    }
+    /* the scheme is a token: it ends at the first byte no tchar is */
+    for (s = v; *s && (apr_isalnum(*s) || strchr("!#$%&'*+-.^_`|~", *s));
+         s++) {
+    }
+    if (s - v != 6 || strncasecmp(v, "Bearer", 6)) {
+        return TOKEN_NONE;
+    }
+    if (*s != ' ') {
+        *why = *s ? "Authorization: no space after the Bearer scheme"
+                  : "Authorization: Bearer without credentials";
+        return TOKEN_BAD;
+    }
+    while (*s == ' ') {
+        s++;
+    }
+    len = strlen(s);
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
+        len--;
+    }
+    if (!len) {
+        *why = "Authorization: Bearer without credentials";
+        return TOKEN_BAD;
+    }
+    if (!b64token(s, len)) {
+        *why = "Authorization: the Bearer credentials are not one b64token "
+               "(RFC 6750 section 2.1)";
+        return TOKEN_BAD;
+    }
+    *token = s[len] ? apr_pstrmemdup(r->pool, s, len) : s;
+    return TOKEN_FOUND;
+}
+
+/* The token the client sent, from JWTAuthHeader or "Authorization:
+ * Bearer".  The header's value is taken as it is (leading blanks
+ * skipped; empty is none), as the seed did.  Malformed Bearer
+ * credentials, or a token in each place that differ, are TOKEN_BAD:
+ * which one the client meant is not for the server to guess. */
+static token_e find_token(request_rec *r, const jwtauth_dir_conf *conf,
+                          const char **token, const char **why)
+{
+    const char *h = NULL, *b = NULL;
+
+    *token = NULL;
+    if (bearer_token(r, &b, why) == TOKEN_BAD) {
+        return TOKEN_BAD;
+    }
+    /* JWTAuthHeader Authorization: that header is the Bearer one */
+    if (strcasecmp(conf->policy.token_header, "Authorization")) {
+        h = apr_table_get(r->headers_in, conf->policy.token_header);
+        while (h && (*h == ' ' || *h == '\t')) {
+            h++;
         }
-        v += 6;
+        if (h && !*h) {
+            h = NULL;
+        }
     }
-    while (*v == ' ' || *v == '\t') {
-        v++;
+    if (h && b && strcmp(h, b)) {
+        *why = apr_pstrcat(r->pool, "different tokens in ",
+                           conf->policy.token_header, " and Authorization",
+                           NULL);
+        return TOKEN_BAD;
     }
-    return *v ? v : NULL;
+    *token = h ? h : b;
+    return *token ? TOKEN_FOUND : TOKEN_NONE;
 }
 
 /* Each thread's caches: one with token slots (JWTAuthCache On) and one
@@ -133,7 +222,8 @@ static jwt_cache_t *thread_cache(int tokens)
 static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
 {
     jwtauth_result *res = apr_pcalloc(r->pool, sizeof(*res));
-    const char *token = find_token(r, conf);
+    const char *token, *why = NULL;
+    token_e found = find_token(r, conf, &token, &why);
     jwt_shared_cache_t shared;
     jwt_cache_t *tc = thread_cache(conf->cache != 0);
     const jwt_shared_cache_t *sh = conf->cache == 0 ? NULL
@@ -142,7 +232,13 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
     int hit = 0;
 
     res->conf = conf;
-    if (!token) {
+    if (found == TOKEN_BAD) {
+        res->result = RESULT_BAD_REQUEST;
+        res->reason = "invalid_request";
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "JWTAuth: request refused (invalid_request): %s", why);
+    }
+    else if (!token) {
         res->result = RESULT_MISSING;
         res->reason = "missing";
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -261,6 +357,42 @@ static int deny(request_rec *r, int invalid)
     return DONE;
 }
 
+/* Refuse with 400 and error="invalid_request" (RFC 6750 section 3.1):
+ * two different tokens, or malformed Bearer credentials.  As deny(): an
+ * admin's ErrorDocument 400 wins, subrequests only get the status, and
+ * the body is never read (httpd closes the connection after a 400). */
+static int bad_request(request_rec *r)
+{
+    const char *realm = ap_auth_name(r) ? ap_auth_name(r)
+                                        : DEFAULT_BEARER_REALM;
+
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   apr_psprintf(r->pool, "Bearer realm=\"%s\", "
+                                "error=\"invalid_request\"",
+                                ap_escape_quotes(r->pool, realm)));
+    if (r->main) {
+        return HTTP_BAD_REQUEST;
+    }
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    if (ap_response_code_string(r, ap_index_of_response(HTTP_BAD_REQUEST))) {
+        return HTTP_BAD_REQUEST;
+    }
+    r->status = HTTP_BAD_REQUEST;
+    ap_set_content_type(r, "application/json");
+    ap_rputs(MSG_BAD_REQUEST, r);
+    return DONE;
+}
+
+/* A CORS preflight (Fetch standard): OPTIONS with Origin and
+ * Access-Control-Request-Method.  Browsers never send credentials on
+ * it. */
+static int cors_preflight(request_rec *r)
+{
+    return r->method_number == M_OPTIONS
+           && apr_table_get(r->headers_in, "Origin")
+           && apr_table_get(r->headers_in, "Access-Control-Request-Method");
+}
+
 /* The result for this request: reused from its parent or the request it
  * was redirected from when the policy is the same, else decided now. */
 static jwtauth_result *request_result(request_rec *r,
@@ -283,10 +415,11 @@ static void apply_result(request_rec *r, const jwtauth_result *res)
     export_claims(r, &res->jwt->claims);
 }
 
-/* JWTAuth On in a scope without a key (a <Files>, <If>, .htaccess or
- * regex section the startup checks cannot place): no token can pass, and
- * the fault is the server's.  Logged once per request: the Satisfy Any
- * phase fails silently and leaves the answer to check_access_ex. */
+/* JWTAuth On (or Optional) in a scope without a key (a <Files>, <If>,
+ * .htaccess or regex section the startup checks cannot place): no token
+ * can pass, and the fault is the server's.  Logged once per request: the
+ * Satisfy Any phase fails silently and leaves the answer to
+ * check_access_ex. */
 static int no_key(request_rec *r, const jwtauth_dir_conf *conf,
                   int any_phase)
 {
@@ -294,9 +427,11 @@ static int no_key(request_rec *r, const jwtauth_dir_conf *conf,
         return OK;
     }
     if (!any_phase) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuth On but no key "
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuth %s but no key "
                       "in the scope of %s: add JWTAuthSecretFile or "
-                      "JWTAuthKeyFile", ap_escape_logitem(r->pool, r->uri));
+                      "JWTAuthKeyFile", jwtauth_requires(conf) ? "On"
+                                                               : "Optional",
+                      ap_escape_logitem(r->pool, r->uri));
     }
     return any_phase ? HTTP_UNAUTHORIZED : HTTP_INTERNAL_SERVER_ERROR;
 }
@@ -305,14 +440,20 @@ static int no_key(request_rec *r, const jwtauth_dir_conf *conf,
  * the claims and leaves the Require rules to mod_authz_core.
  *
  * access_checker_ex (any_phase 0): a missing or invalid token ends the
- * request here with the seed's 401.
+ * request here with the seed's 401, malformed credentials with 400.
+ * Under JWTAuth Optional a request without a token goes on anonymously
+ * (DECLINED, no user, no claims): a Require rule that needs a user then
+ * brings it to jwtauth_check_user, which refuses it.  So does a CORS
+ * preflight under JWTAuthCORSPreflight On: it skips the token check
+ * only, never the Require rules.
  *
  * access_checker (any_phase 1), for legacy "Satisfy Any" only: there a
  * host rule that passes (mod_access_compat passes every host when it has
- * no rules) would skip check_access_ex and with it the token.  A missing
- * or invalid token fails this phase too, so the request reaches the
- * check_access_ex hook, which answers; a valid one is applied here, as
- * authz may not run. */
+ * no rules) would skip check_access_ex and with it the token.  Anything
+ * but a valid token (an anonymous request and a preflight too) fails
+ * this phase, so the request reaches the check_access_ex hook, which
+ * answers, and the Require rules; a valid one is applied here, as authz
+ * may not run. */
 static int token_phase(request_rec *r, int any_phase)
 {
     const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
@@ -320,7 +461,7 @@ static int token_phase(request_rec *r, int any_phase)
     jwtauth_result *res;
     int rv;
 
-    if (conf->enabled != 1
+    if (!jwtauth_checks(conf)
         || (any_phase && ap_satisfies(r) != SATISFY_ANY)) {
         return DECLINED;
     }
@@ -332,14 +473,28 @@ static int token_phase(request_rec *r, int any_phase)
                        "keys_unavailable");
         return rv;
     }
-    res = request_result(r, conf);
-    if (res->result != RESULT_VALID) {
-        apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR, res->reason);
-        return any_phase ? HTTP_UNAUTHORIZED
-                         : deny(r, res->result == RESULT_INVALID);
+    if (conf->cors_preflight == 1 && cors_preflight(r)) {
+        if (any_phase) {
+            return HTTP_UNAUTHORIZED;
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "JWTAuth: CORS "
+                      "preflight: no token checked (JWTAuthCORSPreflight)");
+        return DECLINED;
     }
-    apply_result(r, res);
-    return DECLINED;
+    res = request_result(r, conf);
+    if (res->result == RESULT_VALID) {
+        apply_result(r, res);
+        return DECLINED;
+    }
+    if (res->result == RESULT_MISSING && !jwtauth_requires(conf)) {
+        return any_phase ? HTTP_UNAUTHORIZED : DECLINED;
+    }
+    apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR, res->reason);
+    if (any_phase) {
+        return HTTP_UNAUTHORIZED;
+    }
+    return res->result == RESULT_BAD_REQUEST
+           ? bad_request(r) : deny(r, res->result == RESULT_INVALID);
 }
 
 int jwtauth_check_access(request_rec *r)
@@ -353,22 +508,32 @@ int jwtauth_check_access_any(request_rec *r)
 }
 
 /* check_user_id: mod_authz_core asks for a user only when a Require rule
- * needs one; the token already named it. */
+ * needs one; the token already named it.  Without a valid token (JWTAuth
+ * Optional without one, or a CORS preflight, whose token was never
+ * checked) the request is refused as JWTAuth On would have. */
 int jwtauth_check_user(request_rec *r)
 {
     const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
                                                         &jwtauth_module);
     jwtauth_result *res;
 
-    if (conf->enabled != 1) {
+    if (!jwtauth_checks(conf)) {
         return DECLINED;
     }
     res = ap_get_module_config(r->request_config, &jwtauth_module);
-    if (!res || res->result != RESULT_VALID) {
-        return HTTP_UNAUTHORIZED;
+    if (res && res->result == RESULT_VALID) {
+        r->user = (char *)res->user;
+        r->ap_auth_type = "Bearer";
+        return OK;
     }
-    r->user = (char *)res->user;
-    r->ap_auth_type = "Bearer";
-    return OK;
+    if (!res) {
+        /* the preflight: counted once, here */
+        jwtauth_metrics_request("missing");
+    }
+    apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR,
+                   res ? res->reason : "missing");
+    if (res && res->result == RESULT_BAD_REQUEST) {
+        return bad_request(r);
+    }
+    return deny(r, res && res->result == RESULT_INVALID);
 }
-

@@ -199,7 +199,7 @@ static int authz_fixups(request_rec *r)
                                                         &jwtauth_module);
     const char *challenge;
 
-    if (conf->enabled != 1) {
+    if (!jwtauth_checks(conf)) {
         return DECLINED;
     }
     apr_table_setn(r->notes, NOTE_PASSED, "1");
@@ -227,7 +227,7 @@ static int authz_log(request_rec *r)
     const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
                                                         &jwtauth_module);
 
-    if (conf->enabled == 1 && r->status == HTTP_FORBIDDEN
+    if (jwtauth_checks(conf) && r->status == HTTP_FORBIDDEN
         && apr_table_get(r->notes, NOTE_SCOPE)) {
         jwtauth_metrics_request("scope");
     }
@@ -267,7 +267,7 @@ static void authz_insert_error_filter(request_rec *r)
     const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
                                                         &jwtauth_module);
 
-    if (r->status != HTTP_FORBIDDEN || r->main || conf->enabled != 1
+    if (r->status != HTTP_FORBIDDEN || r->main || !jwtauth_checks(conf)
         || !valid_result(r) || apr_table_get(r->notes, NOTE_PASSED)
         || ap_response_code_string(r, ap_index_of_response(HTTP_FORBIDDEN))) {
         return;

@@ -86,6 +86,7 @@ void *create_jwtauth_dir_config(apr_pool_t *p, char *dir)
     jwtauth_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
 
     conf->enabled = UNSET;
+    conf->cors_preflight = UNSET;
     conf->cache = UNSET;
     conf->leeway = UNSET;
     conf->lifetime = UNSET;
@@ -102,6 +103,8 @@ void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
     jwtauth_dir_conf *conf = apr_palloc(p, sizeof(*conf));
 
     conf->enabled = add->enabled != UNSET ? add->enabled : base->enabled;
+    conf->cors_preflight = add->cors_preflight != UNSET ? add->cors_preflight
+                                                        : base->cors_preflight;
     MERGE_PTR(header);
     MERGE_PTR(keys);
     conf->key_source = add->keys ? add->key_source : base->key_source;
@@ -187,6 +190,27 @@ static const char *parse_whole(cmd_parms *cmd, const char *arg,
                             cmd->cmd->name, arg, min, max);
     }
     *out = v;
+    return NULL;
+}
+
+/* JWTAuth On|Off|Optional */
+static const char *set_enabled(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    jwtauth_dir_conf *conf = dconf;
+
+    if (!strcasecmp(arg, "On")) {
+        conf->enabled = JWTAUTH_ON;
+    }
+    else if (!strcasecmp(arg, "Off")) {
+        conf->enabled = JWTAUTH_OFF;
+    }
+    else if (!strcasecmp(arg, "Optional")) {
+        conf->enabled = JWTAUTH_OPTIONAL;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not On, Off or Optional",
+                            cmd->cmd->name, arg);
+    }
     return NULL;
 }
 
@@ -613,9 +637,9 @@ static const char *set_login_claim(cmd_parms *cmd, void *dconf,
 }
 
 const command_rec jwtauth_cmds[] = {
-    AP_INIT_FLAG("JWTAuth", ap_set_flag_slot,
-                 (void *)APR_OFFSETOF(jwtauth_dir_conf, enabled), OR_AUTHCFG,
-                 "On to require a valid JWT in this scope"),
+    AP_INIT_TAKE1("JWTAuth", set_enabled, NULL, OR_AUTHCFG,
+                  "On to require a valid JWT in this scope, Optional to "
+                  "check one only when sent"),
     AP_INIT_TAKE1("JWTAuthHeader", set_header, NULL, RSRC_CONF | ACCESS_CONF,
                   "request header that carries the token"),
     AP_INIT_TAKE1("JWTAuthSecretFile", set_secret_file, NULL,
@@ -660,5 +684,9 @@ const command_rec jwtauth_cmds[] = {
                   RSRC_CONF | ACCESS_CONF, "lifetime of issued tokens"),
     AP_INIT_TAKE23("JWTAuthLoginClaim", set_login_claim, NULL, ACCESS_CONF,
                    "claim name, ap_expr value and type string|int|bool"),
+    AP_INIT_FLAG("JWTAuthCORSPreflight", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(jwtauth_dir_conf, cors_preflight),
+                 RSRC_CONF | ACCESS_CONF,
+                 "On to let a CORS preflight through without a token"),
     { NULL }
 };

@@ -51,6 +51,12 @@ APLOG_USE_MODULE(jwtauth);
 
 #define MSG_MISSING "{\"message\": \"Token is missing!\"}"
 #define MSG_INVALID "{\"message\": \"Token is invalid!\"}"
+#define MSG_BAD_REQUEST "{\"message\": \"Bad request!\"}"
+
+/* JWTAuth: enabled is UNSET, JWTAUTH_OFF, JWTAUTH_ON or JWTAUTH_OPTIONAL */
+#define JWTAUTH_OFF      0
+#define JWTAUTH_ON       1
+#define JWTAUTH_OPTIONAL 2
 
 /* one JWTAuthLoginClaim */
 typedef struct {
@@ -60,7 +66,8 @@ typedef struct {
 } jwtauth_login_claim;
 
 typedef struct {
-    int enabled;                        /* JWTAuth, UNSET/0/1 */
+    int enabled;                        /* JWTAuth, UNSET or JWTAUTH_* */
+    int cors_preflight;                 /* JWTAuthCORSPreflight, UNSET/0/1 */
     const char *header;                 /* JWTAuthHeader */
     apr_array_header_t *keys;           /* jwt_key_t *: JWTAuthSecretFile,
                                          * JWTAuthKeyFile */
@@ -81,6 +88,20 @@ typedef struct {
     apr_array_header_t *login_claims;   /* JWTAuthLoginClaim */
     jwt_policy_t policy;                /* derived in merge */
 } jwtauth_dir_conf;
+
+/* Whether tokens are checked in this scope (JWTAuth On or Optional):
+ * a token sent here is validated, and a valid one names the user. */
+static APR_INLINE int jwtauth_checks(const jwtauth_dir_conf *conf)
+{
+    return conf->enabled == JWTAUTH_ON || conf->enabled == JWTAUTH_OPTIONAL;
+}
+
+/* Whether a token is required here (JWTAuth On); under Optional a
+ * request without one goes on anonymously. */
+static APR_INLINE int jwtauth_requires(const jwtauth_dir_conf *conf)
+{
+    return conf->enabled == JWTAUTH_ON;
+}
 
 /* ---- config.c ---- */
 
@@ -134,6 +155,7 @@ int jwtauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 typedef enum {
     RESULT_MISSING,
     RESULT_INVALID,
+    RESULT_BAD_REQUEST,                 /* RFC 6750 invalid_request: 400 */
     RESULT_VALID
 } jwtauth_result_e;
 

@@ -49,6 +49,7 @@ enum {
     C_REQ_USER,
     C_REQ_KEYS_UNAVAILABLE,
     C_REQ_INTERNAL,
+    C_REQ_INVALID_REQUEST,
     C_REQ_SCOPE,
     C_CACHE_THREAD_HIT,
     C_CACHE_THREAD_MISS,
@@ -99,6 +100,7 @@ static const struct {
     REQ(C_REQ_USER, "user"),
     REQ(C_REQ_KEYS_UNAVAILABLE, "keys_unavailable"),
     REQ(C_REQ_INTERNAL, "internal"),
+    REQ(C_REQ_INVALID_REQUEST, "invalid_request"),
     REQ(C_REQ_SCOPE, "scope"),
 #undef REQ
     [C_CACHE_THREAD_HIT] = { 1, "tier=\"thread\",result=\"hit\"",

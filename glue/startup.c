@@ -3,9 +3,9 @@
  * apachectl -t, a scope which can never validate a token: each
  * <Location> and <Directory> section merged along the nesting a request
  * for its own path gets, every JWTAuthAlgorithms list against the keys
- * of the whole configuration, and a warning where JWTAuth On meets the
- * legacy Satisfy Any.  What only a request can tell is left to it
- * (access.c answers 500).
+ * of the whole configuration, and a warning where JWTAuth On (or
+ * Optional) meets the legacy Satisfy Any.  What only a request can tell
+ * is left to it (access.c answers 500).
  */
 #include <string.h>
 #include <strings.h>
@@ -25,6 +25,12 @@
 
 #include "glue.h"
 
+/* How a log line names a scope's JWTAuth that checks tokens. */
+static const char *enabled_name(const jwtauth_dir_conf *conf)
+{
+    return jwtauth_requires(conf) ? "On" : "Optional";
+}
+
 /* Cross-directive checks of one (merged) scope; NULL when sound. */
 static const char *check_scope(apr_pool_t *p, const jwtauth_dir_conf *conf)
 {
@@ -33,9 +39,11 @@ static const char *check_scope(apr_pool_t *p, const jwtauth_dir_conf *conf)
     jwt_alg_e alg;
     int i;
 
-    if (conf->enabled == 1 && (!conf->keys || conf->keys->nelts == 0)) {
-        return "JWTAuth On but no key: add JWTAuthSecretFile or "
-               "JWTAuthKeyFile";
+    /* Optional validates every token it is sent: it needs keys too */
+    if (jwtauth_checks(conf) && (!conf->keys || conf->keys->nelts == 0)) {
+        return apr_psprintf(p, "JWTAuth %s but no key: add "
+                            "JWTAuthSecretFile or JWTAuthKeyFile",
+                            enabled_name(conf));
     }
     if (conf->signing_key && !jwtauth_conf_signer(conf, &alg)) {
         return apr_psprintf(p, "JWTAuthAlgorithms %s: the key in %s "
@@ -64,10 +72,11 @@ static const char *check_scope(apr_pool_t *p, const jwtauth_dir_conf *conf)
                                 jwt_alg_name((jwt_alg_e)i), conf->key_source);
         }
     }
-    if (conf->enabled == 1 && !(conf->algs & have)) {
-        return apr_psprintf(p, "JWTAuth On, but no algorithm of "
+    if (jwtauth_checks(conf) && !(conf->algs & have)) {
+        return apr_psprintf(p, "JWTAuth %s, but no algorithm of "
                             "JWTAuthAlgorithms can run with this scope's "
-                            "keys (last key file %s)", conf->key_source);
+                            "keys (last key file %s)", enabled_name(conf),
+                            conf->key_source);
     }
     return NULL;
 }
@@ -278,7 +287,8 @@ static int satisfies_any(apr_pool_t *p, server_rec *s, ap_conf_vector_t *v)
 
 /* Satisfy Any lets mod_access_compat's host rules (which pass every host
  * when there are none) skip the Require rules: say so once per section
- * where it meets JWTAuth On, that section setting one of the two. */
+ * where it meets JWTAuth On or Optional, that section setting one of the
+ * two. */
 static void warn_satisfy(apr_pool_t *p, server_rec *s, apr_hash_t *warned,
                          ap_conf_vector_t *sec, ap_conf_vector_t *merged,
                          section_kind_e kind)
@@ -290,17 +300,17 @@ static void warn_satisfy(apr_pool_t *p, server_rec *s, apr_hash_t *warned,
     if (apr_hash_get(warned, &sec, sizeof(sec))) {
         return;
     }
-    if (conf && conf->enabled == 1 && satisfies_any(p, s, merged)
-        && ((own && own->enabled == 1) || satisfies_any(p, s, sec))) {
+    if (conf && jwtauth_checks(conf) && satisfies_any(p, s, merged)
+        && ((own && jwtauth_checks(own)) || satisfies_any(p, s, sec))) {
         apr_hash_set(warned, apr_pmemdup(p, &sec, sizeof(sec)), sizeof(sec),
                      sec);
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, s,
-                     "mod_jwtauth: in the section for %s: JWTAuth On with "
+                     "mod_jwtauth: in the section for %s: JWTAuth %s with "
                      "Satisfy Any: the Require rules may then not be "
                      "checked: a valid token passes as soon as the host "
                      "rules do (with no Allow/Deny rule, every host does); "
                      "prefer <RequireAny>",
-                     section_name(sec, kind));
+                     section_name(sec, kind), enabled_name(conf));
     }
 }
 

@@ -38,8 +38,17 @@ sub is_invalid {
 is_missing(GET('/protected/hello.html'), 'no header');
 is_missing(GET('/protected/hello.html', 'x-access-token' => ''),
            'empty x-access-token');
-is_missing(GET('/protected/hello.html', Authorization => 'Bearer '),
-           'Bearer with no token');
+# the Bearer scheme without credentials is malformed: RFC 6750 section
+# 3.1's invalid_request (t/20_optional.t has the other malformed forms)
+my $res = GET('/protected/hello.html', Authorization => 'Bearer ');
+is($res->code, 400, 'Bearer with no token: 400');
+is($res->content, '{"message": "Bad request!"}',
+   "Bearer with no token: 'Bad request!' body");
+like(scalar $res->header('Content-Type'), qr{^application/json},
+     'Bearer with no token: JSON content type');
+is(scalar $res->header('WWW-Authenticate'),
+   'Bearer realm="jwtauth", error="invalid_request"',
+   'Bearer with no token: challenge says invalid_request');
 is_missing(GET('/protected/hello.html', Authorization => 'Basic ZGE6MTI='),
            'Basic credentials are not a token');
 
@@ -53,7 +62,7 @@ is_invalid(GET('/protected/hello.html',
 
 # valid, by x-access-token and by Authorization: Bearer
 my $tok = token(admin => JSON::PP::true, id => 1, roles => ['a', 'b']);
-my $res = GET('/protected/hello.html', 'x-access-token' => $tok);
+$res = GET('/protected/hello.html', 'x-access-token' => $tok);
 is($res->code, 200, 'valid token: 200');
 like($res->content, qr/Hello, you hold a valid token/, 'static page served');
 is(scalar $res->header('X-Remote-User'), 'daehan', 'REMOTE_USER from sub');
