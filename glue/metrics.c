@@ -149,7 +149,7 @@ void jwtauth_metrics_request(const char *reason)
         return;
     }
     for (c = C_REQ_MISSING; c <= C_REQ_SCOPE; c++) {
-        if (!strcmp(reason, counters[c].reason)) {
+        if (counters[c].reason && !strcmp(reason, counters[c].reason)) {
             count(c);
             return;
         }
