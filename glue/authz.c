@@ -101,8 +101,9 @@ typedef struct {
 } scope_require_t;
 
 /* RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ),
- * which also keeps the challenge's quoted string intact. */
-static int scope_token(const char *s)
+ * which also keeps the challenge's quoted string intact.  Shared with
+ * JWTAuthScopes (config.c). */
+int jwtauth_scope_token(const char *s)
 {
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
@@ -123,7 +124,7 @@ static const char *scope_parse_config(cmd_parms *cmd, const char *line,
     req->scopes = apr_array_make(cmd->pool, 2, sizeof(const char *));
     req->text = "";
     while (*(w = ap_getword_conf(cmd->pool, &line))) {
-        if (!scope_token(w)) {
+        if (!jwtauth_scope_token(w)) {
             return apr_psprintf(cmd->pool, "Require jwt-scope: \"%s\" is "
                                 "not a scope (RFC 6749: printable ASCII "
                                 "but blank, '\"' and '\\')", w);
