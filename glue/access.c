@@ -245,9 +245,10 @@ static int deny(request_rec *r, int invalid)
                                         : DEFAULT_BEARER_REALM;
 
     apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                   apr_psprintf(r->pool, "Bearer realm=\"%s\"%s",
+                   apr_psprintf(r->pool, "Bearer realm=\"%s\"%s%s",
                                 ap_escape_quotes(r->pool, realm),
-                                invalid ? ", error=\"invalid_token\"" : ""));
+                                invalid ? ", error=\"invalid_token\"" : "",
+                                jwtauth_challenge_resource(r)));
     if (r->main) {
         return HTTP_UNAUTHORIZED;
     }

@@ -149,9 +149,10 @@ static void insufficient_scope(request_rec *r, const scope_require_t *req)
                                         : DEFAULT_BEARER_REALM;
     const char *challenge = apr_psprintf(r->pool, "Bearer realm=\"%s\", "
                                          "error=\"insufficient_scope\", "
-                                         "scope=\"%s\"",
+                                         "scope=\"%s\"%s",
                                          ap_escape_quotes(r->pool, realm),
-                                         req->text);
+                                         req->text,
+                                         jwtauth_challenge_resource(r));
     const char *before = apr_table_get(r->notes, NOTE_CHALLENGE);
 
     apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR, "scope");

@@ -128,9 +128,10 @@ void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
                                           : base->provider_names;
     conf->lifetime = add->lifetime != UNSET ? add->lifetime : base->lifetime;
     MERGE_PTR(login_claims);
-    /* RFC 9728: JWTAuthResource, JWTAuthScopes */
+    /* RFC 9728: JWTAuthResource, JWTAuthScopes, JWTAuthResourceMetadata */
     MERGE_PTR(resource);
     MERGE_PTR(scopes);
+    MERGE_PTR(resource_metadata);
     jwtauth_derive_policy(conf);
     return conf;
 }
@@ -616,7 +617,7 @@ static const char *set_login_claim(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-/* ---- RFC 9728: JWTAuthResource, JWTAuthScopes */
+/* ---- RFC 9728: JWTAuthResource, JWTAuthScopes, JWTAuthResourceMetadata */
 
 /* Is host a loopback name or address (localhost, 127.0.0.0/8, ::1)? */
 static int loopback_host(const char *host)
@@ -670,6 +671,17 @@ static const char *set_resource(cmd_parms *cmd, void *dconf, const char *arg)
 
     if (!err) {
         ((jwtauth_dir_conf *)dconf)->resource = arg;
+    }
+    return err;
+}
+
+static const char *set_resource_metadata(cmd_parms *cmd, void *dconf,
+                                         const char *arg)
+{
+    const char *err = check_url(cmd, arg);
+
+    if (!err) {
+        ((jwtauth_dir_conf *)dconf)->resource_metadata = arg;
     }
     return err;
 }
@@ -751,5 +763,8 @@ const command_rec jwtauth_cmds[] = {
     AP_INIT_TAKE_ARGV("JWTAuthScopes", set_scopes, NULL,
                       RSRC_CONF | ACCESS_CONF,
                       "scopes_supported of the RFC 9728 metadata"),
+    AP_INIT_TAKE1("JWTAuthResourceMetadata", set_resource_metadata, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "URL of the RFC 9728 metadata, named in every challenge"),
     { NULL }
 };

@@ -10,7 +10,8 @@
  *   expr.c     the jwt_claim and jwt_claims expression functions
  *   login.c    the jwtauth-login handler
  *   jwks.c     the jwtauth-jwks handler
- *   resource.c the jwtauth-resource-metadata handler (RFC 9728)
+ *   resource.c the jwtauth-resource-metadata handler (RFC 9728) and the
+ *              resource_metadata parameter of the Bearer challenges
  *   socache.c  the shared cache tier on httpd's socache providers
  *   metrics.c  the counters, the jwtauth-metrics handler, mod_status
  * and mod_jwtauth.c the module record, register_hooks and the init hooks.
@@ -82,6 +83,7 @@ typedef struct {
     apr_array_header_t *login_claims;   /* JWTAuthLoginClaim */
     const char *resource;               /* JWTAuthResource */
     apr_array_header_t *scopes;         /* JWTAuthScopes: const char * */
+    const char *resource_metadata;      /* JWTAuthResourceMetadata */
     jwt_policy_t policy;                /* derived in merge */
 } jwtauth_dir_conf;
 
@@ -185,6 +187,11 @@ int jwtauth_jwks_handler(request_rec *r);
 /* SetHandler jwtauth-resource-metadata: RFC 9728 Protected Resource
  * Metadata of the scope */
 int jwtauth_resource_handler(request_rec *r);
+
+/* The resource_metadata parameter (RFC 9728 section 5.1) that every
+ * Bearer challenge of r's scope carries after its other parameters:
+ * ", resource_metadata=\"<JWTAuthResourceMetadata>\"", or "" unset. */
+const char *jwtauth_challenge_resource(request_rec *r);
 
 /* ---- socache.c ---- */
 

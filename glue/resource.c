@@ -1,7 +1,8 @@
 /*
  * resource.c: SetHandler jwtauth-resource-metadata, the scope's OAuth 2.0
  * Protected Resource Metadata (RFC 9728) for the clients that find their
- * authorization server from it (MCP clients among them).
+ * authorization server from it (MCP clients among them), and the
+ * resource_metadata parameter of every Bearer challenge (section 5.1).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,21 @@
 
 #define METADATA_HANDLER "jwtauth-resource-metadata"
 #define JWKS_HANDLER     "jwtauth-jwks"
+
+/* JWTAuthResourceMetadata holds no blank, quote, backslash or control
+ * character (config.c refuses them), so it goes into the quoted-string
+ * as it is. */
+const char *jwtauth_challenge_resource(request_rec *r)
+{
+    const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                        &jwtauth_module);
+
+    if (!conf || !conf->resource_metadata) {
+        return "";
+    }
+    return apr_pstrcat(r->pool, ", resource_metadata=\"",
+                       conf->resource_metadata, "\"", NULL);
+}
 
 /* The handler a section's SetHandler gives r, or NULL.  httpd 2.4's
  * SetHandler is a string expression (core->expr_handler, a literal name
