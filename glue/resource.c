@@ -69,7 +69,7 @@ static const char *section_handler(request_rec *r, ap_conf_vector_t *sec)
 }
 
 /* Where this server publishes a JWK Set: the first <Location> of r's
- * virtual host (its own and the main server's, in configuration order)
+ * virtual host (core puts the main server's before its own)
  * with a literal path whose SetHandler gives jwtauth-jwks, made absolute
  * with the origin (scheme and authority) of resource.  NULL when there
  * is none. */
