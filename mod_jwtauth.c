@@ -64,6 +64,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_expr_lookup(jwtauth_expr_lookup, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(jwtauth_login_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(jwtauth_jwks_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(jwtauth_resource_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(jwtauth_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, jwtauth_metrics_status, NULL, NULL,
                       APR_HOOK_MIDDLE);

@@ -341,9 +341,10 @@ static int deny(request_rec *r, int invalid)
                                         : DEFAULT_BEARER_REALM;
 
     apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                   apr_psprintf(r->pool, "Bearer realm=\"%s\"%s",
+                   apr_psprintf(r->pool, "Bearer realm=\"%s\"%s%s",
                                 ap_escape_quotes(r->pool, realm),
-                                invalid ? ", error=\"invalid_token\"" : ""));
+                                invalid ? ", error=\"invalid_token\"" : "",
+                                jwtauth_challenge_resource(r)));
     if (r->main) {
         return HTTP_UNAUTHORIZED;
     }
@@ -368,8 +369,9 @@ static int bad_request(request_rec *r)
 
     apr_table_setn(r->err_headers_out, "WWW-Authenticate",
                    apr_psprintf(r->pool, "Bearer realm=\"%s\", "
-                                "error=\"invalid_request\"",
-                                ap_escape_quotes(r->pool, realm)));
+                                "error=\"invalid_request\"%s",
+                                ap_escape_quotes(r->pool, realm),
+                                jwtauth_challenge_resource(r)));
     if (r->main) {
         return HTTP_BAD_REQUEST;
     }

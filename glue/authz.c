@@ -101,8 +101,9 @@ typedef struct {
 } scope_require_t;
 
 /* RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ),
- * which also keeps the challenge's quoted string intact. */
-static int scope_token(const char *s)
+ * which also keeps the challenge's quoted string intact.  Shared with
+ * JWTAuthScopes (config.c). */
+int jwtauth_scope_token(const char *s)
 {
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
@@ -123,7 +124,7 @@ static const char *scope_parse_config(cmd_parms *cmd, const char *line,
     req->scopes = apr_array_make(cmd->pool, 2, sizeof(const char *));
     req->text = "";
     while (*(w = ap_getword_conf(cmd->pool, &line))) {
-        if (!scope_token(w)) {
+        if (!jwtauth_scope_token(w)) {
             return apr_psprintf(cmd->pool, "Require jwt-scope: \"%s\" is "
                                 "not a scope (RFC 6749: printable ASCII "
                                 "but blank, '\"' and '\\')", w);
@@ -148,9 +149,10 @@ static void insufficient_scope(request_rec *r, const scope_require_t *req)
                                         : DEFAULT_BEARER_REALM;
     const char *challenge = apr_psprintf(r->pool, "Bearer realm=\"%s\", "
                                          "error=\"insufficient_scope\", "
-                                         "scope=\"%s\"",
+                                         "scope=\"%s\"%s",
                                          ap_escape_quotes(r->pool, realm),
-                                         req->text);
+                                         req->text,
+                                         jwtauth_challenge_resource(r));
     const char *before = apr_table_get(r->notes, NOTE_CHALLENGE);
 
     apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR, "scope");

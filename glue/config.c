@@ -10,6 +10,7 @@
 #include "apr_strings.h"
 #include "apr_file_io.h"
 #include "apr_lib.h"
+#include "apr_uri.h"
 
 #include "ap_config.h"
 #include "ap_provider.h"
@@ -130,6 +131,10 @@ void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
                                           : base->provider_names;
     conf->lifetime = add->lifetime != UNSET ? add->lifetime : base->lifetime;
     MERGE_PTR(login_claims);
+    /* RFC 9728: JWTAuthResource, JWTAuthScopes, JWTAuthResourceMetadata */
+    MERGE_PTR(resource);
+    MERGE_PTR(scopes);
+    MERGE_PTR(resource_metadata);
     jwtauth_derive_policy(conf);
     return conf;
 }
@@ -636,6 +641,98 @@ static const char *set_login_claim(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* ---- RFC 9728: JWTAuthResource, JWTAuthScopes, JWTAuthResourceMetadata */
+
+/* Is host a loopback name or address (localhost, 127.0.0.0/8, ::1)? */
+static int loopback_host(const char *host)
+{
+    return !strcasecmp(host, "localhost") || !strcmp(host, "::1")
+           || (!strncmp(host, "127.", 4)
+               && strspn(host, "0123456789.") == strlen(host));
+}
+
+/* An absolute https URL (http only on loopback) with a host, no
+ * userinfo and no fragment, of printable ASCII but quotes and
+ * backslashes: the value goes into a quoted-string of the Bearer
+ * challenge as it is, and a client compares it byte for byte (RFC 9728
+ * section 3.3), so anything else must be percent-encoded in the
+ * configuration. */
+static const char *check_url(cmd_parms *cmd, const char *arg)
+{
+    apr_uri_t uri;
+    const char *s;
+
+    for (s = arg; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+
+        if (ch < 0x21 || ch > 0x7e || ch == '"' || ch == '\\') {
+            return apr_psprintf(cmd->pool, "%s: '%s' holds a blank, a "
+                                "control character, a quote, a backslash "
+                                "or a non-ASCII byte (percent-encode it)",
+                                cmd->cmd->name, arg);
+        }
+    }
+    if (apr_uri_parse(cmd->temp_pool, arg, &uri) != APR_SUCCESS
+        || !uri.scheme || !uri.hostname || !*uri.hostname
+        || !uri.is_initialized || strncmp(arg + strlen(uri.scheme), "://", 3)
+        || (strcasecmp(uri.scheme, "https")
+            && (strcasecmp(uri.scheme, "http")
+                || !loopback_host(uri.hostname)))) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute https "
+                            "URL (http only for localhost, 127.0.0.0/8 "
+                            "and [::1])", cmd->cmd->name, arg);
+    }
+    if (uri.user || uri.password || strchr(arg, '#')) {
+        return apr_psprintf(cmd->pool, "%s: '%s': a URL here has no "
+                            "userinfo and no fragment", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+static const char *set_resource(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    const char *err = check_url(cmd, arg);
+
+    if (!err) {
+        ((jwtauth_dir_conf *)dconf)->resource = arg;
+    }
+    return err;
+}
+
+static const char *set_resource_metadata(cmd_parms *cmd, void *dconf,
+                                         const char *arg)
+{
+    const char *err = check_url(cmd, arg);
+
+    if (!err) {
+        ((jwtauth_dir_conf *)dconf)->resource_metadata = arg;
+    }
+    return err;
+}
+
+/* JWTAuthScopes scope...: RFC 6749 scope-tokens, as Require jwt-scope */
+static const char *set_scopes(cmd_parms *cmd, void *dconf, int argc,
+                              char *const argv[])
+{
+    jwtauth_dir_conf *conf = dconf;
+    int i;
+
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s needs at least one scope",
+                            cmd->cmd->name);
+    }
+    conf->scopes = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    for (i = 0; i < argc; i++) {
+        if (!*argv[i] || !jwtauth_scope_token(argv[i])) {
+            return apr_psprintf(cmd->pool, "%s: \"%s\" is not a scope (RFC "
+                                "6749: printable ASCII but blank, '\"' and "
+                                "'\\')", cmd->cmd->name, argv[i]);
+        }
+        APR_ARRAY_PUSH(conf->scopes, const char *) = argv[i];
+    }
+    return NULL;
+}
+
 const command_rec jwtauth_cmds[] = {
     AP_INIT_TAKE1("JWTAuth", set_enabled, NULL, OR_AUTHCFG,
                   "On to require a valid JWT in this scope, Optional to "
@@ -688,5 +785,14 @@ const command_rec jwtauth_cmds[] = {
                  (void *)APR_OFFSETOF(jwtauth_dir_conf, cors_preflight),
                  RSRC_CONF | ACCESS_CONF,
                  "On to let a CORS preflight through without a token"),
+    AP_INIT_TAKE1("JWTAuthResource", set_resource, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "the resource identifier of the RFC 9728 metadata"),
+    AP_INIT_TAKE_ARGV("JWTAuthScopes", set_scopes, NULL,
+                      RSRC_CONF | ACCESS_CONF,
+                      "scopes_supported of the RFC 9728 metadata"),
+    AP_INIT_TAKE1("JWTAuthResourceMetadata", set_resource_metadata, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "URL of the RFC 9728 metadata, named in every challenge"),
     { NULL }
 };

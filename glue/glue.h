@@ -10,6 +10,8 @@
  *   expr.c     the jwt_claim and jwt_claims expression functions
  *   login.c    the jwtauth-login handler
  *   jwks.c     the jwtauth-jwks handler
+ *   resource.c the jwtauth-resource-metadata handler (RFC 9728) and the
+ *              resource_metadata parameter of the Bearer challenges
  *   socache.c  the shared cache tier on httpd's socache providers
  *   metrics.c  the counters, the jwtauth-metrics handler, mod_status
  * and mod_jwtauth.c the module record, register_hooks and the init hooks.
@@ -86,6 +88,9 @@ typedef struct {
     apr_array_header_t *provider_names; /* and their names */
     apr_int64_t lifetime;               /* JWTAuthTokenLifetime, UNSET */
     apr_array_header_t *login_claims;   /* JWTAuthLoginClaim */
+    const char *resource;               /* JWTAuthResource */
+    apr_array_header_t *scopes;         /* JWTAuthScopes: const char * */
+    const char *resource_metadata;      /* JWTAuthResourceMetadata */
     jwt_policy_t policy;                /* derived in merge */
 } jwtauth_dir_conf;
 
@@ -182,6 +187,9 @@ int jwtauth_check_user(request_rec *r);
 extern const authz_provider jwtauth_claim_provider;
 extern const authz_provider jwtauth_scope_provider;
 
+/* Is s an RFC 6749 scope-token (printable ASCII but blank, '"', '\\')? */
+int jwtauth_scope_token(const char *s);
+
 /* the 403 of a valid token that the Require rules deny: its error
  * filter and the fixup that tells the handler's 403 apart */
 void jwtauth_authz_hooks(apr_pool_t *p);
@@ -195,6 +203,17 @@ int jwtauth_expr_lookup(ap_expr_lookup_parms *parms);
 
 int jwtauth_login_handler(request_rec *r);
 int jwtauth_jwks_handler(request_rec *r);
+
+/* ---- resource.c ---- */
+
+/* SetHandler jwtauth-resource-metadata: RFC 9728 Protected Resource
+ * Metadata of the scope */
+int jwtauth_resource_handler(request_rec *r);
+
+/* The resource_metadata parameter (RFC 9728 section 5.1) that every
+ * Bearer challenge of r's scope carries after its other parameters:
+ * ", resource_metadata=\"<JWTAuthResourceMetadata>\"", or "" unset. */
+const char *jwtauth_challenge_resource(request_rec *r);
 
 /* ---- socache.c ---- */
 
