@@ -46,7 +46,8 @@ CORE_LIBS  = $(JOSE_LIB) $(APR_LIBS) -ljansson -lcrypto
 
 UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose \
              t/unit/test_json t/unit/test_policy t/unit/test_robust \
-             t/unit/test_claims t/unit/test_paths t/unit/test_keysets
+             t/unit/test_claims t/unit/test_paths t/unit/test_keysets \
+             t/unit/test_headers
 
 .PHONY: FORCE all build-deps deps test check unit apache-test demo-test run \
         install clean fuzz fuzz-short valgrind soak soak-short bench-core \
