@@ -131,13 +131,38 @@ apr_array_header_t *jwtauth_merge_claim_headers(apr_pool_t *p,
     return out;
 }
 
+/* The CGI variable httpd makes of a header name (util_script.c: HTTP_
+ * and the name in capitals, '-' as '_'; a name with any other character
+ * gets none), '_' taken as '-' as same_name() does; NULL when none. */
+static const char *env_name(apr_pool_t *p, const char *name)
+{
+    char *env = apr_pstrcat(p, "HTTP_", name, NULL), *s;
+
+    for (s = env + 5; *s; s++) {
+        if (*s == '-' || *s == '_') {
+            *s = '_';
+        }
+        else if (apr_isalnum(*s)) {
+            *s = apr_toupper(*s);
+        }
+        else {
+            return NULL;
+        }
+    }
+    return env;
+}
+
 /* Remove every header of r->headers_in that same_name() matches with
- * name: every occurrence, in any case and either spelling. */
+ * name (every occurrence, in any case and either spelling), and its CGI
+ * variable from r->subprocess_env: a subrequest starts with a copy of
+ * its parent's, where mod_include has put the parent's headers, and
+ * httpd only adds to it. */
 static void scrub(request_rec *r, const char *name)
 {
     const apr_array_header_t *arr = apr_table_elts(r->headers_in);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     apr_array_header_t *keys = NULL;
+    const char *env = env_name(r->pool, name);
     int i;
 
     /* collected first: the table must not change under its walk */
@@ -151,6 +176,9 @@ static void scrub(request_rec *r, const char *name)
     }
     for (i = 0; keys && i < keys->nelts; i++) {
         apr_table_unset(r->headers_in, APR_ARRAY_IDX(keys, i, const char *));
+    }
+    if (env) {
+        apr_table_unset(r->subprocess_env, env);
     }
 }
 
@@ -201,6 +229,9 @@ static int headers_fixup(request_rec *r)
         scrub(r, token_header);
         if (bearer(apr_table_get(r->headers_in, "Authorization"))) {
             apr_table_unset(r->headers_in, "Authorization");
+        }
+        if (bearer(apr_table_get(r->subprocess_env, "HTTP_AUTHORIZATION"))) {
+            apr_table_unset(r->subprocess_env, "HTTP_AUTHORIZATION");
         }
     }
     if (!conf->claim_headers) {

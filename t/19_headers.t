@@ -89,6 +89,20 @@ my @rows = (
      { HTTP_X_NAME => $JOSE_ENC, HTTP_X_ROLES => $ROLES,
        HTTP_X_MISSING => undef }],
 
+    # mod_include puts the parent's headers into its environment, which
+    # a subrequest copies: the client's header, and the token, must not
+    # come through that way either
+    ['SSI from an open page into a claim-header section: the client\'s '
+     . 'header not passed on', 0, '/hdr-echo/into.shtml',
+     ['x-access-token' => $NONAME, @SPOOF], 200,
+     { HTTP_X_NAME => undef, HTTP_X_MISSING => undef,
+       HTTP_X_ROLES => $ROLES }],
+    ['SSI from an open page into a ForwardToken Off section: the token '
+     . 'not passed on', 0, '/hdr-echo/into-notoken.shtml',
+     ['X-Token' => $KC, Authorization => "Bearer $KC"], 200,
+     { HTTP_X_TOKEN => undef, HTTP_AUTHORIZATION => undef,
+       REMOTE_USER => 'daehan' }],
+
     # JWTAuth Off: nothing set, the client's header still removed
     ['JWTAuth Off, no token: the client\'s claim header removed', 0,
      '/hdr-off/echo.cgi', [@SPOOF], 200,
@@ -104,6 +118,9 @@ my @rows = (
                             @SPOOF], 200,
      { HTTP_X_NAME => 'Jane Doe', HTTP_X_SUB => 'daehan',
        HTTP_X_NUM => 'true' }],
+    ['a claim header a section below reads the token from: never set', 0,
+     '/hdr-rename/echo.cgi', ['X-Name' => $KC], 200,
+     { HTTP_X_NAME => undef, HTTP_X_NUM => '42' }],
     ['RequestHeader set wins over JWTAuthClaimHeader', 0,
      '/hdr-admin/echo.cgi', ['x-access-token' => $KC], 200,
      { HTTP_X_NAME => 'set by RequestHeader' }],
