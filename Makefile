@@ -20,7 +20,7 @@ JOSE_OBJ   = $(JOSE_SRC:.c=.o)
 JOSE_LIB   = jose/libjose.a
 GLUE_SRC   = glue/config.c glue/startup.c glue/access.c glue/authz.c \
              glue/login.c glue/jwks.c glue/socache.c glue/metrics.c \
-             glue/expr.c glue/resource.c
+             glue/expr.c glue/resource.c glue/headers.c
 MOD_SRC    = mod_jwtauth.c $(GLUE_SRC)
 
 # WERROR=1 (set by .ci/run) turns warnings into errors: the project's own
@@ -46,7 +46,8 @@ CORE_LIBS  = $(JOSE_LIB) $(APR_LIBS) -ljansson -lcrypto
 
 UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose \
              t/unit/test_json t/unit/test_policy t/unit/test_robust \
-             t/unit/test_claims t/unit/test_paths t/unit/test_keysets
+             t/unit/test_claims t/unit/test_paths t/unit/test_keysets \
+             t/unit/test_headers
 
 .PHONY: FORCE all build-deps deps test check unit apache-test demo-test run \
         install clean fuzz fuzz-short valgrind soak soak-short bench-core \

@@ -61,6 +61,7 @@ static void register_hooks(apr_pool_t *p)
                               &jwtauth_scope_provider,
                               AP_AUTH_INTERNAL_PER_CONF);
     jwtauth_authz_hooks(p);
+    jwtauth_headers_hooks(p);
     ap_hook_expr_lookup(jwtauth_expr_lookup, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(jwtauth_login_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(jwtauth_jwks_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -92,6 +92,7 @@ void *create_jwtauth_dir_config(apr_pool_t *p, char *dir)
     conf->leeway = UNSET;
     conf->lifetime = UNSET;
     conf->sign_alg = JWT_ALG_UNKNOWN;
+    conf->forward_token = UNSET;
     jwtauth_derive_policy(conf);
     return conf;
 }
@@ -135,6 +136,10 @@ void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(resource);
     MERGE_PTR(scopes);
     MERGE_PTR(resource_metadata);
+    conf->claim_headers = jwtauth_merge_claim_headers(p, base->claim_headers,
+                                                      add->claim_headers);
+    conf->forward_token = add->forward_token != UNSET ? add->forward_token
+                                                      : base->forward_token;
     jwtauth_derive_policy(conf);
     return conf;
 }
@@ -246,8 +251,8 @@ static const char *set_lifetime(cmd_parms *cmd, void *dconf, const char *arg)
                          &((jwtauth_dir_conf *)dconf)->lifetime);
 }
 
-/* An HTTP field name is a token (RFC 9110 §5.1). */
-static const char *set_header(cmd_parms *cmd, void *dconf, const char *arg)
+/* An HTTP field name is a token (RFC 9110 §5.1, §5.6.2). */
+int jwtauth_is_header_name(const char *arg)
 {
     const char *s;
 
@@ -256,11 +261,44 @@ static const char *set_header(cmd_parms *cmd, void *dconf, const char *arg)
             break;
         }
     }
-    if (!*arg || *s) {
+    return *arg && !*s;
+}
+
+static const char *set_header(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    if (!jwtauth_is_header_name(arg)) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a header name",
                             cmd->cmd->name, arg);
     }
     ((jwtauth_dir_conf *)dconf)->header = arg;
+    return NULL;
+}
+
+/* JWTAuthClaimHeader path Header-Name: the path parsed once, here; the
+ * name checked by headers.c (a token, not one it refuses, once a
+ * section). */
+static const char *set_claim_header(cmd_parms *cmd, void *dconf,
+                                    const char *path, const char *name)
+{
+    jwtauth_dir_conf *conf = dconf;
+    jwtauth_claim_header *ch;
+    const jwt_path_t *pa;
+    const char *err = NULL;
+
+    if (!(pa = jwt_path_parse(cmd->pool, path, &err))) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    }
+    if ((err = jwtauth_claim_header_refused(cmd->temp_pool, conf, name))) {
+        return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name, name,
+                            err);
+    }
+    if (!conf->claim_headers) {
+        conf->claim_headers = apr_array_make(cmd->pool, 2,
+                                             sizeof(jwtauth_claim_header));
+    }
+    ch = apr_array_push(conf->claim_headers);
+    ch->path = pa;
+    ch->name = name;
     return NULL;
 }
 
@@ -739,6 +777,13 @@ const command_rec jwtauth_cmds[] = {
                   "check one only when sent"),
     AP_INIT_TAKE1("JWTAuthHeader", set_header, NULL, RSRC_CONF | ACCESS_CONF,
                   "request header that carries the token"),
+    AP_INIT_TAKE2("JWTAuthClaimHeader", set_claim_header, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "claim path and the request header the backend gets it in"),
+    AP_INIT_FLAG("JWTAuthForwardToken", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(jwtauth_dir_conf, forward_token),
+                 RSRC_CONF | ACCESS_CONF,
+                 "Off to keep the token from proxied backends and CGI"),
     AP_INIT_TAKE1("JWTAuthSecretFile", set_secret_file, NULL,
                   RSRC_CONF | ACCESS_CONF, "file holding the HMAC secret"),
     AP_INIT_TAKE12("JWTAuthKeyFile", set_key_file, NULL,

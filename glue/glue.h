@@ -14,6 +14,7 @@
  *              resource_metadata parameter of the Bearer challenges
  *   socache.c  the shared cache tier on httpd's socache providers
  *   metrics.c  the counters, the jwtauth-metrics handler, mod_status
+ *   headers.c  claims to request headers, the token kept from backends
  * and mod_jwtauth.c the module record, register_hooks and the init hooks.
  * Arrows: mod_jwtauth.c -> rooms -> config.c -> jose/.
  */
@@ -67,6 +68,12 @@ typedef struct {
     jwt_value_type_e type;
 } jwtauth_login_claim;
 
+/* one JWTAuthClaimHeader */
+typedef struct {
+    const jwt_path_t *path;
+    const char *name;
+} jwtauth_claim_header;
+
 typedef struct {
     int enabled;                        /* JWTAuth, UNSET or JWTAUTH_* */
     int cors_preflight;                 /* JWTAuthCORSPreflight, UNSET/0/1 */
@@ -91,6 +98,9 @@ typedef struct {
     const char *resource;               /* JWTAuthResource */
     apr_array_header_t *scopes;         /* JWTAuthScopes: const char * */
     const char *resource_metadata;      /* JWTAuthResourceMetadata */
+    apr_array_header_t *claim_headers;  /* JWTAuthClaimHeader:
+                                         * jwtauth_claim_header */
+    int forward_token;                  /* JWTAuthForwardToken, UNSET/0/1 */
     jwt_policy_t policy;                /* derived in merge */
 } jwtauth_dir_conf;
 
@@ -146,6 +156,9 @@ const char *jwtauth_read_secret_file(cmd_parms *cmd, const char *arg,
                                      const char **path, unsigned char **buf,
                                      apr_size_t *len);
 
+/* Is s an HTTP field name, a token (RFC 9110 sections 5.1, 5.6.2)? */
+int jwtauth_is_header_name(const char *s);
+
 /* ---- startup.c ---- */
 
 /* check_config: refuse what can never work (apachectl -t) */
@@ -198,6 +211,24 @@ void jwtauth_authz_hooks(apr_pool_t *p);
 
 /* expr_lookup: the functions jwt_claim and jwt_claims */
 int jwtauth_expr_lookup(ap_expr_lookup_parms *parms);
+
+/* ---- headers.c ---- */
+
+/* JWTAuthClaimHeader: NULL when name may carry a claim in the section
+ * conf (its own record), else the reason it may not (after the name) */
+const char *jwtauth_claim_header_refused(apr_pool_t *p,
+                                         const jwtauth_dir_conf *conf,
+                                         const char *name);
+
+/* merge: the JWTAuthClaimHeader lists of a section and its parent: every
+ * name of both (each is scrubbed), a name that both give with the
+ * section's path */
+apr_array_header_t *jwtauth_merge_claim_headers(apr_pool_t *p,
+                                                apr_array_header_t *base,
+                                                apr_array_header_t *add);
+
+/* fixups: JWTAuthClaimHeader and JWTAuthForwardToken on r->headers_in */
+void jwtauth_headers_hooks(apr_pool_t *p);
 
 /* ---- login.c, jwks.c ---- */
 

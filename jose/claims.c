@@ -327,37 +327,119 @@ static const char *value_text(apr_pool_t *p, const json_t *v)
     return jwt_json_dump(p, v);
 }
 
-const char *jwt_path_text(apr_pool_t *p, const jwt_claims_t *c,
-                          const jwt_path_t *path)
+/* The text of what a path reaches (jwt_path_text's rules), or NULL when
+ * it reaches nothing, when the one string reached holds a NUL, or when
+ * memory is short. */
+static const char *path_text(apr_pool_t *p, const jwt_claims_t *c,
+                             const jwt_path_t *path)
 {
     apr_array_header_t *reached;
     const jwt_member_t *m;
-    const char *text;
     json_t *all;
     int nested, i;
 
     /* a top-level claim as JWT_CLAIM_* has it, without a tree */
     if ((m = path_start(c, path, &nested)) && !nested) {
-        text = jwt_member_text(p, c, m);
-        return text ? text : "";
+        return jwt_member_text(p, c, m);
     }
     if (!m) {
-        return "";
+        return NULL;
     }
     reached = apr_array_make(p, 1, sizeof(json_t *));
     if (jwt_path_values(p, c, path, reached) == 1) {
-        text = value_text(p, APR_ARRAY_IDX(reached, 0, const json_t *));
-        return text ? text : "";
+        return value_text(p, APR_ARRAY_IDX(reached, 0, const json_t *));
     }
     if (reached->nelts == 0 || !(all = jwt_json_pool(p, json_array()))) {
-        return "";
+        return NULL;
     }
     for (i = 0; i < reached->nelts; i++) {
         json_array_append(all, (json_t *)APR_ARRAY_IDX(reached, i,
                                                        const json_t *));
     }
-    text = value_text(p, all);
+    return value_text(p, all);
+}
+
+const char *jwt_path_text(apr_pool_t *p, const jwt_claims_t *c,
+                          const jwt_path_t *path)
+{
+    const char *text = path_text(p, c, path);
+
     return text ? text : "";
+}
+
+/* ---------------------------------------------------------------- */
+/* claims as request headers                                        */
+
+#define ENCODED_PREFIX "=?UTF-8?B?"
+#define ENCODED_SUFFIX "?="
+
+/* Standard base64 with padding (RFC 4648 section 4), NUL-terminated. */
+static char *base64(apr_pool_t *p, const unsigned char *in, size_t len)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                              "abcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = apr_palloc(p, (len + 2) / 3 * 4 + 1), *o = out;
+    size_t i;
+
+    for (i = 0; i + 2 < len; i += 3) {
+        *o++ = tab[in[i] >> 2];
+        *o++ = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+        *o++ = tab[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
+        *o++ = tab[in[i + 2] & 63];
+    }
+    if (i < len) {
+        *o++ = tab[in[i] >> 2];
+        if (i + 1 < len) {
+            *o++ = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+            *o++ = tab[(in[i + 1] & 15) << 2];
+        }
+        else {
+            *o++ = tab[(in[i] & 3) << 4];
+            *o++ = '=';
+        }
+        *o++ = '=';
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Does s go into a header as it is?  Visible ASCII and spaces, but not
+ * a space at either end (HTTP drops it: RFC 9110 section 5.5) and not
+ * the encoded form's prefix (the backend could not tell them apart). */
+static int header_plain(const char *s, size_t len)
+{
+    size_t i;
+
+    if (len && (s[0] == ' ' || s[len - 1] == ' ')) {
+        return 0;
+    }
+    if (len >= 2 && s[0] == '=' && s[1] == '?') {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+const char *jwt_header_encode(apr_pool_t *p, const char *s, size_t len)
+{
+    if (header_plain(s, len)) {
+        return apr_pstrmemdup(p, s, len);
+    }
+    return apr_pstrcat(p, ENCODED_PREFIX,
+                       base64(p, (const unsigned char *)s, len),
+                       ENCODED_SUFFIX, NULL);
+}
+
+const char *jwt_header_value(apr_pool_t *p, const jwt_claims_t *c,
+                             const jwt_path_t *path)
+{
+    const char *text = path_text(p, c, path);
+
+    return text ? jwt_header_encode(p, text, strlen(text)) : NULL;
 }
 
 /* Push the space-delimited words of s (len bytes) onto out. */

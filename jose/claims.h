@@ -79,6 +79,23 @@ int jwt_path_matches(apr_pool_t *p, const jwt_claims_t *c,
 const char *jwt_path_text(apr_pool_t *p, const jwt_claims_t *c,
                           const jwt_path_t *path);
 
+/* JWTAuthClaimHeader: the text of len bytes made safe for one request
+ * header line.  Visible ASCII (0x21-0x7E) and spaces go as they are;
+ * any other text (a control character, CR, LF, NUL, a byte of 0x7F or
+ * above: non-ASCII UTF-8), one with a space at either end (HTTP strips
+ * it) and one that begins with "=?" (the encoded form's start) becomes
+ * one RFC 2047 encoded-word of standard base64 with padding,
+ * "=?UTF-8?B?<base64 of the bytes>?=", however long.  Never NULL. */
+const char *jwt_header_encode(apr_pool_t *p, const char *s, size_t len);
+
+/* JWTAuthClaimHeader: the value for the claim at path: the text
+ * jwt_path_text gives (a string as it is, anything else as compact
+ * JSON, a fan-out as the JSON array of what it reached) through
+ * jwt_header_encode.  NULL when the path reaches nothing (no header),
+ * or when the one string reached holds a NUL. */
+const char *jwt_header_value(apr_pool_t *p, const jwt_claims_t *c,
+                             const jwt_path_t *path);
+
 /* jwt_claims: the values the path reaches as a list of strings
  * (const char *): an array gives its elements, a string its
  * space-delimited words, anything else its one compact JSON text;
