@@ -116,6 +116,14 @@ my @rows = (
      '/hdr-off/echo.cgi', ['x-access-token' => $KC, @SPOOF], 200,
      { HTTP_X_NAME => undef }],
 
+    # JWTAuth Optional: anonymous without a token, the client's header
+    # still removed; a valid token's claim with one
+    ['JWTAuth Optional, no token: the client\'s claim header removed', 0,
+     '/hdr-optional/echo.cgi', [@SPOOF], 200, { HTTP_X_NAME => undef }],
+    ['JWTAuth Optional, a valid token: its claim, not the client\'s', 0,
+     '/hdr-optional/echo.cgi', ['x-access-token' => $KC, @SPOOF], 200,
+     { HTTP_X_NAME => 'Jane Doe' }],
+
     # merging: the parent's headers reach the section below, a name it
     # gives again takes its path; an admin's RequestHeader wins
     ['a nested section: parent\'s and own headers, own path wins', 0,

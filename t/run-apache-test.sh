@@ -33,7 +33,8 @@ sanitize) wrap=(-httpd "$top/t/tools/httpd-wrap") ;;
 valgrind) wrap=(-httpd "$top/t/tools/httpd-wrap" -one-process)
           mpm=mpm_prefork cgi=cgi
           # one process cannot proxy to itself or be reloaded under load
-          [ $# -gt 0 ] || set -- t/0[1-6]*.t t/08*.t ;;
+          [ $# -gt 0 ] || set -- t/0[1-6]*.t t/08*.t t/1[0245]*.t t/17*.t \
+                                 t/2[01]*.t ;;
 esac
 
 libexec=$(apxs -q LIBEXECDIR)
