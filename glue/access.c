@@ -117,6 +117,30 @@ static token_e bearer_token(request_rec *r, const char **token,
     return TOKEN_FOUND;
 }
 
+/* The result that applies to r: its own (access.c stores the one it
+ * decided or reused on each request it runs for), else that of the
+ * request whose configuration httpd found identical and whose user it
+ * took without running the access hooks (ap_process_request_internal:
+ * a subrequest of the same section as its parent, a redirect). */
+const jwtauth_result *jwtauth_applied_result(const request_rec *r)
+{
+    const jwtauth_result *res;
+
+    while (!(res = ap_get_module_config(r->request_config,
+                                        &jwtauth_module))) {
+        if (r->prev && r->prev->per_dir_config == r->per_dir_config) {
+            r = r->prev;
+        }
+        else if (r->main && r->main->per_dir_config == r->per_dir_config) {
+            r = r->main;
+        }
+        else {
+            return NULL;
+        }
+    }
+    return res;
+}
+
 /* The token the client sent, from JWTAuthHeader or "Authorization:
  * Bearer".  The header's value is taken as it is (leading blanks
  * skipped; empty is none), as the seed did.  Malformed Bearer

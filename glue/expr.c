@@ -30,7 +30,7 @@ static const jwt_claims_t *request_claims(const ap_expr_eval_ctx_t *ctx)
     if (!ctx->r) {
         return NULL;
     }
-    res = ap_get_module_config(ctx->r->request_config, &jwtauth_module);
+    res = jwtauth_applied_result(ctx->r);
     return res && res->result == RESULT_VALID ? &res->jwt->claims : NULL;
 }
 

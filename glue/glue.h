@@ -191,6 +191,11 @@ typedef struct {
 /* child_init: the key of each thread's caches */
 void jwtauth_access_child_init(apr_pool_t *p, server_rec *s);
 
+/* The result that applies to r: its own, else that of the request whose
+ * user httpd took over without running the access hooks (a subrequest
+ * or redirect in the same section); NULL outside a checked scope. */
+const jwtauth_result *jwtauth_applied_result(const request_rec *r);
+
 int jwtauth_check_access(request_rec *r);
 int jwtauth_check_access_any(request_rec *r);
 int jwtauth_check_user(request_rec *r);

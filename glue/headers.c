@@ -190,30 +190,6 @@ static int bearer(const char *v)
            && (v[6] == '\0' || v[6] == ' ' || v[6] == '\t');
 }
 
-/* The result that applies to r: its own (access.c stores the one it
- * decided or reused on each request it runs for), else that of the
- * request whose configuration httpd found identical and whose user it
- * took without running the access hooks (ap_process_request_internal:
- * a subrequest of the same section as its parent, a redirect). */
-static const jwtauth_result *applied_result(const request_rec *r)
-{
-    const jwtauth_result *res;
-
-    while (!(res = ap_get_module_config(r->request_config,
-                                        &jwtauth_module))) {
-        if (r->prev && r->prev->per_dir_config == r->per_dir_config) {
-            r = r->prev;
-        }
-        else if (r->main && r->main->per_dir_config == r->per_dir_config) {
-            r = r->main;
-        }
-        else {
-            return NULL;
-        }
-    }
-    return res;
-}
-
 /* fixups: in every scope of JWTAuthClaimHeader, the configured names
  * are removed from the request whatever its token, then set from a
  * valid one's claims; JWTAuthForwardToken Off removes the token. */
@@ -241,7 +217,7 @@ static int headers_fixup(request_rec *r)
         scrub(r, APR_ARRAY_IDX(conf->claim_headers, i,
                                jwtauth_claim_header).name);
     }
-    if (!(res = applied_result(r)) || res->result != RESULT_VALID) {
+    if (!(res = jwtauth_applied_result(r)) || res->result != RESULT_VALID) {
         return DECLINED;
     }
     for (i = 0; i < conf->claim_headers->nelts; i++) {

@@ -70,6 +70,10 @@ my @rows = (
     ['/az-scope/', undef, 401, 'no token: still 401'],
     ['/az-scope-any/', {}, 200,
      'RequireAny: jwt-scope denies, jwt-claim grants'],
+    ['/az-rewrite/', \%keycloak, 200,
+     'RewriteCond expr with jwt_claims: an admin passes'],
+    ['/az-rewrite/', { realm_access => { roles => ['user'] } }, 403,
+     'RewriteCond expr with jwt_claims: [F] for another role'],
     ['/az-expr/', \%keycloak, 200, "Require expr 'admin' -in jwt_claims"],
     ['/az-expr/', { realm_access => { roles => ['user'] } }, 403,
      'Require expr: admin not in the list'],
@@ -80,7 +84,7 @@ my @rows = (
 );
 
 my $json_tests = 3 * 3 + 3;
-plan tests => @rows + 2 + 6 + 4 + $json_tests + 5 + 6,
+plan tests => @rows + 2 + 6 + 4 + $json_tests + 5 + 6 + 2,
     need_module('mod_jwtauth.c', 'mod_headers.c', 'mod_rewrite.c',
                 'mod_authz_user.c');
 
@@ -140,6 +144,13 @@ is($res->code, 403, 'a 403 after authz (RewriteRule [F]): 403');
 unlike($res->content, qr/message/, 'a 403 after authz: httpd\'s own page');
 is($res->header('WWW-Authenticate'), undef,
    'a 403 after authz: no challenge');
+
+# SSI's <!--#if expr=--> sees them too
+is(GET_BODY('/az-ssi/roles.shtml', tok(\%keycloak)), "ADMIN\n",
+   'SSI #if expr with jwt_claims: the admin branch');
+is(GET_BODY('/az-ssi/roles.shtml', tok({ realm_access => { roles =>
+                                            ['user'] } })), "USER\n",
+   'SSI #if expr with jwt_claims: the other branch');
 
 # mod_headers' expr= sees the claims of a checked token; outside a
 # checked scope, none
