@@ -643,7 +643,7 @@ static const char *set_login_claim(cmd_parms *cmd, void *dconf,
                                    const char *type)
 {
     static const char *const reserved[] = {
-        "sub", "iat", "exp", "nbf", "jti", "iss", "aud", NULL
+        "sub", "iat", "exp", "nbf", "jti", "iss", "aud", "auth_time", NULL
     };
     jwtauth_dir_conf *conf = dconf;
     jwtauth_login_claim *lc;

@@ -197,6 +197,9 @@ static json_t *login_claims(request_rec *r, const jwtauth_dir_conf *conf,
     }
     if (json_object_set_new(claims, "sub", json_string(user))
         || json_object_set_new(claims, "iat", json_integer(now))
+        /* the time of the login itself (OpenID Connect Core 1.0 section
+         * 2): a refresh keeps it */
+        || json_object_set_new(claims, "auth_time", json_integer(now))
         || json_object_set_new(claims, "exp",
                                json_integer(now + jwtauth_conf_lifetime(conf)))
         || json_object_set_new(claims, "jti", json_string(

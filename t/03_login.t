@@ -10,7 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 97, need_module('mod_jwtauth.c', 'mod_authn_file.c',
+plan tests => 98, need_module('mod_jwtauth.c', 'mod_authn_file.c',
                               'mod_authn_dbd.c');
 
 sub basic { 'Basic ' . encode_base64(join(':', @_), '') }
@@ -52,6 +52,7 @@ is($c->{sub}, 'daehan', 'sub is the user');
 cmp_ok($c->{iat}, '>=', $t0 - 1, 'iat is now: not before the request');
 cmp_ok($c->{iat}, '<=', time + 1, 'iat is now: not after it');
 is($c->{exp}, $c->{iat} + 1800, 'exp = iat + 1800');
+is($c->{auth_time}, $c->{iat}, 'auth_time: the login, now (= iat)');
 like($c->{jti}, qr/^[\w-]{22}$/, 'jti: 128 random bits');
 ok(!exists $c->{iss} && !exists $c->{aud}, 'no iss/aud unless configured');
 my $c2 = claims_of(json_decode(GET_BODY('/login',

@@ -81,6 +81,9 @@ my @rows = (
      qr/JWTAuthProvider not allowed here/],
     ['login claim reserved', "<Location /l>\nJWTAuthLoginClaim exp 1 int\n"
      . "</Location>", 1, qr/JWTAuthLoginClaim: 'exp' is set by the module/],
+    ['login claim auth_time reserved', "<Location /l>\nJWTAuthLoginClaim "
+     . "auth_time 1 int\n</Location>", 1,
+     qr/JWTAuthLoginClaim: 'auth_time' is set by the module/],
     ['login claim bad type', "<Location /l>\nJWTAuthLoginClaim n 1 float\n"
      . "</Location>", 1, qr/JWTAuthLoginClaim: type 'float'/],
     ['login claim bad expression', "<Location /l>\n"
