@@ -74,7 +74,7 @@ void jwtauth_derive_policy(jwtauth_dir_conf *conf)
     }
     conf->policy.keys = conf->keys;
     conf->policy.typ = conf->typ;
-    conf->policy.issuer = conf->issuer;
+    conf->policy.issuers = conf->issuers;
     conf->policy.audiences = conf->audiences;
     conf->policy.leeway = conf->leeway == UNSET ? 0 : conf->leeway;
     conf->policy.user_claim = conf->user_claim ? conf->user_claim
@@ -123,7 +123,7 @@ void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
         conf->algs = base->algs;
         conf->sign_alg = base->sign_alg;
     }
-    MERGE_PTR(issuer);
+    MERGE_PTR(issuers);
     MERGE_PTR(audiences);
     conf->leeway = add->leeway != UNSET ? add->leeway : base->leeway;
     MERGE_PTR(user_claim);
@@ -588,19 +588,22 @@ static const char *set_algorithms(cmd_parms *cmd, void *dconf, int argc,
     return NULL;
 }
 
-static const char *set_audience(cmd_parms *cmd, void *dconf, int argc,
-                                char *const argv[])
+/* JWTAuthIssuer and JWTAuthAudience: a list of one or more values into
+ * the member at cmd->info, replacing an inherited one */
+static const char *set_list(cmd_parms *cmd, void *dconf, int argc,
+                            char *const argv[])
 {
-    jwtauth_dir_conf *conf = dconf;
+    apr_array_header_t **list = (apr_array_header_t **)
+                                ((char *)dconf + (apr_size_t)cmd->info);
     int i;
 
     if (argc < 1) {
-        return apr_psprintf(cmd->pool, "%s needs at least one audience",
+        return apr_psprintf(cmd->pool, "%s needs at least one value",
                             cmd->cmd->name);
     }
-    conf->audiences = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    *list = apr_array_make(cmd->pool, argc, sizeof(const char *));
     for (i = 0; i < argc; i++) {
-        APR_ARRAY_PUSH(conf->audiences, const char *) = argv[i];
+        APR_ARRAY_PUSH(*list, const char *) = argv[i];
     }
     return NULL;
 }
@@ -798,10 +801,12 @@ const command_rec jwtauth_cmds[] = {
     AP_INIT_TAKE_ARGV("JWTAuthAlgorithms", set_algorithms, NULL,
                       RSRC_CONF | ACCESS_CONF,
                       "accepted alg values; the first one signs"),
-    AP_INIT_TAKE1("JWTAuthIssuer", ap_set_string_slot,
-                  (void *)APR_OFFSETOF(jwtauth_dir_conf, issuer),
-                  RSRC_CONF | ACCESS_CONF, "iss issued and required"),
-    AP_INIT_TAKE_ARGV("JWTAuthAudience", set_audience, NULL,
+    AP_INIT_TAKE_ARGV("JWTAuthIssuer", set_list,
+                      (void *)APR_OFFSETOF(jwtauth_dir_conf, issuers),
+                      RSRC_CONF | ACCESS_CONF,
+                      "accepted iss values; the first is issued"),
+    AP_INIT_TAKE_ARGV("JWTAuthAudience", set_list,
+                      (void *)APR_OFFSETOF(jwtauth_dir_conf, audiences),
                       RSRC_CONF | ACCESS_CONF, "aud issued and required"),
     AP_INIT_TAKE1("JWTAuthLeeway", set_leeway, NULL, RSRC_CONF | ACCESS_CONF,
                   "seconds of clock skew allowed for exp, nbf and iat"),

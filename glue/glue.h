@@ -87,7 +87,8 @@ typedef struct {
     int cache;                          /* JWTAuthCache, UNSET/0/1 */
     unsigned algs;                      /* JWTAuthAlgorithms, 0 = unset */
     jwt_alg_e sign_alg;                 /* the first of them */
-    const char *issuer;                 /* JWTAuthIssuer */
+    apr_array_header_t *issuers;        /* JWTAuthIssuer: const char *; the
+                                         * first goes into /login tokens */
     apr_array_header_t *audiences;      /* JWTAuthAudience */
     apr_int64_t leeway;                 /* JWTAuthLeeway, UNSET */
     const char *user_claim;             /* JWTAuthUserClaim */

@@ -206,8 +206,8 @@ static json_t *login_claims(request_rec *r, const jwtauth_dir_conf *conf,
                jwt_b64url_encode(r->pool, rnd, sizeof(rnd))))) {
         return NULL;
     }
-    if (conf->issuer && json_object_set_new(claims, "iss",
-                                            json_string(conf->issuer))) {
+    if (conf->issuers && json_object_set_new(claims, "iss", json_string(
+            APR_ARRAY_IDX(conf->issuers, 0, const char *)))) {
         return NULL;
     }
     if (conf->audiences) {

@@ -118,11 +118,15 @@ static char *metadata(request_rec *r, const jwtauth_dir_conf *conf)
 
     bad = !doc || json_object_set_new(doc, "resource",
                                       json_string(conf->resource));
-    /* the scope's issuers: JWTAuthIssuer names one */
-    if (!bad && conf->issuer) {
-        list = json_array();
-        bad = json_object_set_new(doc, "authorization_servers", list)
-              || json_array_append_new(list, json_string(conf->issuer));
+    /* the scope's issuers (JWTAuthIssuer) */
+    for (i = 0; !bad && conf->issuers && i < conf->issuers->nelts; i++) {
+        if (!i) {
+            list = json_array();
+            bad = json_object_set_new(doc, "authorization_servers", list);
+        }
+        bad = bad || json_array_append_new(list, json_string(APR_ARRAY_IDX(
+                                               conf->issuers, i,
+                                               const char *)));
     }
     if (!bad && jwks) {
         bad = json_object_set_new(doc, "jwks_uri", json_string(jwks));

@@ -71,13 +71,19 @@ int jwt_check_claims(const jwt_claims_t *claims, const jwt_policy_t *pol,
         jwt_set_err(err, JWT_ERR_NOT_YET, "token issued in the future (iat)");
         return 0;
     }
-    if (pol->issuer) {
+    if (pol->issuers && pol->issuers->nelts > 0) {
         if (!(v = jwt_claims_get(claims, "iss"))) {
             jwt_set_err(err, JWT_ERR_MISSING, "no iss claim");
             return 0;
         }
-        if (v->type != JWT_JSON_STRING
-            || !jwt_member_has_string(claims, v, pol->issuer)) {
+        for (i = 0; v->type == JWT_JSON_STRING && i < pol->issuers->nelts;
+             i++) {
+            if (jwt_member_has_string(claims, v, APR_ARRAY_IDX(
+                                          pol->issuers, i, const char *))) {
+                break;
+            }
+        }
+        if (v->type != JWT_JSON_STRING || i == pol->issuers->nelts) {
             jwt_set_err(err, JWT_ERR_ISSUER, "iss does not match");
             return 0;
         }

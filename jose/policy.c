@@ -42,7 +42,7 @@ typedef struct {
 static const member_t members[] = {
     MEMBER(jwt_policy_t, algs, KIND_BITS),
     MEMBER(jwt_policy_t, keys, KIND_KEYS),
-    MEMBER(jwt_policy_t, issuer, KIND_STRING),
+    MEMBER(jwt_policy_t, issuers, KIND_STRINGS),
     MEMBER(jwt_policy_t, audiences, KIND_STRINGS),
     MEMBER(jwt_policy_t, leeway, KIND_INT64),
     MEMBER(jwt_policy_t, typ, KIND_STRING),

@@ -22,7 +22,8 @@ typedef struct {
     unsigned algs;                      /* JWT_ALG_BIT() allow-list */
     const apr_array_header_t *keys;     /* of jwt_key_t *: each with its
                                          * algorithms and kid */
-    const char *issuer;                 /* required iss, or NULL */
+    const apr_array_header_t *issuers;  /* of const char *: the accepted
+                                         * iss values, or NULL (any) */
     const apr_array_header_t *audiences; /* of const char *, or NULL */
     apr_int64_t leeway;                 /* seconds of clock skew */
     const char *typ;                    /* required typ (RFC 8725 §3.11),

@@ -5,7 +5,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static apr_array_header_t *auds;
-    jwt_policy_t pol = { 1u << JWT_ALG_HS256, NULL, "iss", NULL, 30, NULL };
+    static apr_array_header_t *issuers;
+    jwt_policy_t pol = { 1u << JWT_ALG_HS256, NULL, NULL, NULL, 30, NULL };
     apr_pool_t *p;
     unsigned char mac[EVP_MAX_MD_SIZE];
     size_t maclen = 0;
@@ -22,7 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         APR_ARRAY_PUSH(auds, const char *) = "web";
     }
     pol.audiences = (size & 1) ? auds : NULL;
-    pol.issuer = (size & 2) ? "iss" : NULL;
+    if (!issuers) {
+        issuers = apr_array_make(fuzz_root, 2, sizeof(const char *));
+        APR_ARRAY_PUSH(issuers, const char *) = "iss";
+        APR_ARRAY_PUSH(issuers, const char *) = "other";
+    }
+    pol.issuers = (size & 2) ? issuers : NULL;
     apr_pool_create(&p, fuzz_root);
     input = apr_pstrcat(p, "eyJhbGciOiJIUzI1NiIsImtpZCI6ImhzIn0.",
                         jwt_b64url_encode(p, data, size), NULL);

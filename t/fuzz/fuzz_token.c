@@ -5,7 +5,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static apr_array_header_t *auds;
-    jwt_policy_t pol = { (1u << JWT_ALG_COUNT) - 2, NULL, "iss", NULL, 5,
+    static apr_array_header_t *issuers;
+    jwt_policy_t pol = { (1u << JWT_ALG_COUNT) - 2, NULL, NULL, NULL, 5,
                          NULL };
     apr_pool_t *p;
     jwt_t *jwt;
@@ -17,6 +18,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         APR_ARRAY_PUSH(auds, const char *) = "aud";
     }
     pol.audiences = auds;
+    if (!issuers) {
+        issuers = apr_array_make(fuzz_root, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(issuers, const char *) = "iss";
+    }
+    pol.issuers = issuers;
     pol.typ = (size & 1) ? "JWT" : NULL;
     apr_pool_create(&p, fuzz_root);
     if (jwt_verify(&jwt, p, (const char *)data, size, &pol, 1700000000,

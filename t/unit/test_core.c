@@ -5,6 +5,7 @@
  * the core's own signer, so that a bug in jwt_sign cannot hide one in
  * jwt_verify.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -32,6 +33,21 @@ static jwt_key_t *make_key(const unsigned char *secret, size_t len,
         return NULL;
     }
     return key;
+}
+
+/* A list of strings (a policy's issuers or audiences), NULL-ended. */
+static const apr_array_header_t *list(const char *first, ...)
+{
+    apr_array_header_t *arr = apr_array_make(pool, 2, sizeof(const char *));
+    const char *s;
+    va_list ap;
+
+    va_start(ap, first);
+    for (s = first; s; s = va_arg(ap, const char *)) {
+        APR_ARRAY_PUSH(arr, const char *) = s;
+    }
+    va_end(ap);
+    return arr;
 }
 
 static const char *b64(const char *s)
@@ -169,7 +185,7 @@ static void test_rfc7515_a1(void)
     size_t slen;
     jwt_key_t *key;
     apr_array_header_t *keys = apr_array_make(pool, 1, sizeof(jwt_key_t *));
-    jwt_policy_t pol = { JWT_ALG_BIT(JWT_ALG_HS256), NULL, "joe", NULL, 0 };
+    jwt_policy_t pol = { JWT_ALG_BIT(JWT_ALG_HS256), NULL, NULL, NULL, 0 };
     jwt_t *jwt;
     jwt_error_t err;
     char *flipped;
@@ -181,6 +197,7 @@ static void test_rfc7515_a1(void)
     key = make_key(secret, slen, NULL);
     APR_ARRAY_PUSH(keys, jwt_key_t *) = key;
     pol.keys = keys;
+    pol.issuers = list("joe", NULL);
     ok(jwt_verify(&jwt, pool, jws, strlen(jws), &pol, 1300819300, &err),
        "RFC 7515 A.1 verifies before its exp");
     ok(jwt && !strcmp(jwt_claim_text(pool, &jwt->claims,
@@ -443,7 +460,7 @@ static void test_leeway_iss_aud(void)
        == JWT_ERR_NOT_YET, "leeway: nbf 31 s ahead refused");
 
     pol.leeway = 0;
-    pol.issuer = "me";
+    pol.issuers = list("me", NULL);
     APR_ARRAY_PUSH(auds, const char *) = "api";
     APR_ARRAY_PUSH(auds, const char *) = "web";
     pol.audiences = auds;
@@ -453,6 +470,34 @@ static void test_leeway_iss_aud(void)
         int got = verify_code(token(H, p), &pol);
         ok(got == ia[i].want, "%s: code %d, want %d", ia[i].name, got,
            ia[i].want);
+    }
+
+    /* JWTAuthIssuer a b: either, exactly, as a string */
+    {
+        static const struct {
+            const char *name, *iss;
+            jwt_errcode_e want;
+        } mi[] = {
+            { "issuers a b: a", "\"iss\":\"https://a\"", JWT_OK },
+            { "issuers a b: b", "\"iss\":\"https://b\"", JWT_OK },
+            { "issuers a b: c", "\"iss\":\"https://c\"", JWT_ERR_ISSUER },
+            { "issuers a b: a prefix of a", "\"iss\":\"https://\"",
+              JWT_ERR_ISSUER },
+            { "issuers a b: [a] is no string", "\"iss\":[\"https://a\"]",
+              JWT_ERR_ISSUER },
+            { "issuers a b: none", "\"sub\":\"x\"", JWT_ERR_MISSING },
+        };
+
+        pol.issuers = list("https://a", "https://b", NULL);
+        pol.audiences = NULL;
+        for (i = 0; i < sizeof(mi) / sizeof(mi[0]); i++) {
+            const char *p = apr_psprintf(pool, "{\"exp\":%" APR_INT64_T_FMT
+                                         ",%s}", NOW + 60, mi[i].iss);
+            int got = verify_code(token(H, p), &pol);
+
+            ok(got == (int)mi[i].want, "%s: code %d, want %d", mi[i].name,
+               got, mi[i].want);
+        }
     }
 }
 
@@ -558,7 +603,7 @@ static void test_cache(void)
     ok(!jwt_verify_cached(&jwt, pool, c64, tok, strlen(tok), &pol2, NOW, 1, NULL, &hit, &err) && !hit && err.code == JWT_ERR_SIGNATURE,
        "cache: another key set never takes the cached result");
     pol2 = pol;
-    pol2.issuer = "someone";
+    pol2.issuers = list("someone", NULL);
     ok(!jwt_verify_cached(&jwt, pool, c64, tok, strlen(tok), &pol2, NOW, 1, NULL, &hit, &err) && err.code == JWT_ERR_MISSING,
        "cache: another iss rule never takes the cached result");
     ok(jwt_verify_cached(&jwt, pool, c64, tok, strlen(tok), &pol, NOW, 2, NULL, &hit, &err) && !hit,
@@ -606,7 +651,7 @@ static void test_shared(void)
     jwt_policy_fingerprint(fp1, &pol);
     jwt_policy_fingerprint(fp2, &pol2);
     ok(!memcmp(fp1, fp2, 32), "shared: equal policies, equal fingerprints");
-    pol2.issuer = "x";
+    pol2.issuers = list("x", NULL);
     jwt_policy_fingerprint(fp2, &pol2);
     ok(memcmp(fp1, fp2, 32) != 0, "shared: iss changes the fingerprint");
 

@@ -126,7 +126,7 @@ static jwt_policy_t base(void)
     memset(&p, 0, sizeof(p));
     p.algs = ALGS;
     p.keys = keys_of(hmac(secret, NULL), load(rsa_public_pem, 0));
-    p.issuer = apr_pstrdup(pool, "https://issuer.example");
+    p.issuers = strings("https://issuer.example", NULL);
     p.audiences = strings("api", NULL);
     p.leeway = 10;
     p.typ = apr_pstrdup(pool, "JWT");
@@ -243,7 +243,13 @@ static void ch_key_kid(jwt_policy_t *q)
 
 static void ch_issuer(jwt_policy_t *q)
 {
-    q->issuer = "https://other.example";
+    q->issuers = strings("https://other.example", NULL);
+}
+
+/* a second accepted issuer is another policy too */
+static void ch_issuer_added(jwt_policy_t *q)
+{
+    q->issuers = strings("https://issuer.example", "https://other.example");
 }
 
 static void ch_audiences(jwt_policy_t *q)
@@ -277,7 +283,8 @@ static const row_t rows[] = {
     { "keys: how many", ch_key_count, 0 },
     { "keys: a key's algorithms", ch_key_algs, 1 },
     { "keys: a key's kid", ch_key_kid, 0 },
-    { "issuer", ch_issuer, 0 },
+    { "issuers", ch_issuer, 0 },
+    { "issuers: one more", ch_issuer_added, 0 },
     { "audiences", ch_audiences, 0 },
     { "leeway", ch_leeway, 0 },
     { "typ", ch_typ, 0 },
