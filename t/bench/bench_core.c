@@ -80,6 +80,7 @@ static void setup(row_t *r, const char *dir)
 {
     apr_array_header_t *keys = apr_array_make(root, 1, sizeof(jwt_key_t *));
     apr_array_header_t *auds = apr_array_make(root, 1, sizeof(char *));
+    apr_array_header_t *issuers = apr_array_make(root, 1, sizeof(char *));
     jwt_key_t *signer;
     jwt_error_t err;
     size_t len, plen;
@@ -119,7 +120,8 @@ static void setup(row_t *r, const char *dir)
     }
     r->pol.algs = JWT_ALG_BIT(r->id);
     r->pol.keys = keys;
-    r->pol.issuer = "https://login.example";
+    APR_ARRAY_PUSH(issuers, const char *) = "https://login.example";
+    r->pol.issuers = issuers;
     r->pol.audiences = auds;
     r->pol.leeway = 0;
 
