@@ -136,6 +136,24 @@ my @login = (
     ['no JWTAuthCookie: no cookie', '/login', undef],
 );
 
+# JWTAuthForwardToken: [what, path, headers, the HTTP_COOKIE the backend
+# gets (undef: none)].  Two Cookie headers (which RFC 6265 section 5.4
+# forbids a browser) are no cookie token (httpd joins them with ", "):
+# the token comes from x-access-token there.
+my @fwd = (
+    ['Off: the token cookie alone', '/ck-fwd-off', [Cookie => "jwt=$tok"],
+     undef],
+    ['Off: the other cookies go on', '/ck-fwd-off',
+     [Cookie => "a=b; jwt=$tok; c=d"], 'a=b; c=d'],
+    ['Off: a cookie of a longer name goes on', '/ck-fwd-off',
+     [Cookie => "jwtx=1; jwt=$tok"], 'jwtx=1'],
+    ['Off: the cookie in a second Cookie header', '/ck-fwd-off',
+     ['x-access-token' => $tok, Cookie => 'a=b', Cookie => "jwt=$tok"],
+     'a=b'],
+    ['On: the cookie goes on', '/ck-fwd-on', [Cookie => "a=b; jwt=$tok"],
+     "a=b; jwt=$tok"],
+);
+
 # apache2 -t: [what, directive, refused?, output pattern]
 my @startup = (
     ['attributes with a CR', qq{JWTAuthCookieAttributes "Path=/\rX: y; HttpOnly"},
@@ -159,7 +177,7 @@ my @startup = (
      . 'https://a.example:8443', 0, qr/^Syntax OK\s*$/],
 );
 
-plan tests => 3 * @rows + 2 * @login + 2 * @startup + 3,
+plan tests => 3 * @rows + 2 * @login + 2 * @startup + 2 * @fwd + 3,
      need_cgi, need_module('mod_jwtauth.c');
 
 my $log = t_dir() . '/logs/cookie_log';
@@ -223,6 +241,16 @@ for my $row (@login) {
     my ($jwt) = ($res->header('Set-Cookie') // '') =~ /^jwt=([^;]+)/;
     is(GET('/ck/hello.html', Cookie => "jwt=" . ($jwt // ''))->code, 200,
        'the cookie /login set opens /ck');
+}
+
+# JWTAuthForwardToken Off removes the token cookie from the backend's
+# request
+for my $row (@fwd) {
+    my ($what, $path, $h, $want) = @$row;
+    my $res = GET("$path/echo.cgi", @$h);
+    is($res->code, 200, "$what: status");
+    is(eval { JWTTest::json_decode($res->content)->{HTTP_COOKIE} }, $want,
+       "$what: the backend's Cookie");
 }
 
 # apache2 -t
