@@ -49,7 +49,8 @@ static jwtauth_result *find_result(request_rec *r,
 typedef enum {
     TOKEN_NONE,
     TOKEN_FOUND,
-    TOKEN_BAD
+    TOKEN_BAD,
+    TOKEN_MALFORMED                     /* a cookie that is no JWS: 401 */
 } token_e;
 
 /* RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" /
@@ -141,17 +142,87 @@ const jwtauth_result *jwtauth_applied_result(const request_rec *r)
     return res;
 }
 
+/* Is s a JWS compact serialization by its shape: three runs of
+ * base64url characters (RFC 7515 section 7.1), the first two non-empty,
+ * joined by two dots? */
+static int compact_jws(const char *s)
+{
+    int dots = 0;
+    size_t run = 0;
+
+    for (; *s; s++) {
+        if (*s == '.') {
+            if (!run || ++dots > 2) {
+                return 0;
+            }
+            run = 0;
+        }
+        else if (apr_isalnum(*s) || *s == '-' || *s == '_') {
+            run++;
+        }
+        else {
+            return 0;
+        }
+    }
+    return dots == 2;
+}
+
+/* The token of the JWTAuthCookie, from the Cookie header parsed strictly
+ * as RFC 6265 section 4.2.1 says browsers send it: name=value pairs
+ * joined by "; ".  Only a pair whose name is exactly the cookie's counts
+ * (other pairs are not ours to judge).  An empty value is no token (what
+ * a cookie cleared at logout leaves); two pairs of that name are
+ * TOKEN_BAD (a cookie set at two paths or domains: which one is meant is
+ * not for the server to guess); a value that is no compact JWS is
+ * TOKEN_MALFORMED. */
+static token_e cookie_token(request_rec *r, const char *name,
+                            const char **token, const char **why)
+{
+    const char *v = apr_table_get(r->headers_in, "Cookie");
+    size_t nlen = strlen(name);
+    const char *found = NULL;
+
+    while (v && *v) {
+        const char *end = strstr(v, "; ");
+        size_t len = end ? (size_t)(end - v) : strlen(v);
+
+        if (len > nlen && v[nlen] == '=' && !strncmp(v, name, nlen)) {
+            if (found) {
+                *why = apr_pstrcat(r->pool, "two cookies named ", name,
+                                   NULL);
+                return TOKEN_BAD;
+            }
+            found = apr_pstrmemdup(r->pool, v + nlen + 1, len - nlen - 1);
+        }
+        v = end ? end + 2 : NULL;
+    }
+    if (!found || !*found) {
+        return TOKEN_NONE;
+    }
+    if (!compact_jws(found)) {
+        *why = apr_pstrcat(r->pool, "the cookie ", name, " is not a JWS "
+                           "compact serialization", NULL);
+        return TOKEN_MALFORMED;
+    }
+    *token = found;
+    return TOKEN_FOUND;
+}
+
 /* The token the client sent, from JWTAuthHeader or "Authorization:
- * Bearer".  The header's value is taken as it is (leading blanks
- * skipped; empty is none), as the seed did.  Malformed Bearer
- * credentials, or a token in each place that differ, are TOKEN_BAD:
- * which one the client meant is not for the server to guess. */
+ * Bearer", else from the JWTAuthCookie (*cookie then set).  The header's
+ * value is taken as it is (leading blanks skipped; empty is none), as
+ * the seed did.  Malformed Bearer credentials, or a token in each header
+ * that differ, are TOKEN_BAD: which one the client meant is not for the
+ * server to guess.  A token in a header wins over the cookie, which is
+ * then not read: the cookie is ambient (a stale one beside a fresh
+ * header token is ordinary), the header is what the client chose. */
 static token_e find_token(request_rec *r, const jwtauth_dir_conf *conf,
-                          const char **token, const char **why)
+                          const char **token, const char **why, int *cookie)
 {
     const char *h = NULL, *b = NULL;
 
     *token = NULL;
+    *cookie = 0;
     if (bearer_token(r, &b, why) == TOKEN_BAD) {
         return TOKEN_BAD;
     }
@@ -172,7 +243,63 @@ static token_e find_token(request_rec *r, const jwtauth_dir_conf *conf,
         return TOKEN_BAD;
     }
     *token = h ? h : b;
+    if (!*token && conf->cookie) {
+        *cookie = 1;
+        return cookie_token(r, conf->cookie, token, why);
+    }
     return *token ? TOKEN_FOUND : TOKEN_NONE;
+}
+
+/* The request's own origin (RFC 6454 section 6.2): scheme://host[:port]
+ * as httpd names this server for the request (ap_construct_url: the
+ * Host header under UseCanonicalName Off, the port left out when it is
+ * the scheme's default). */
+static const char *own_origin(request_rec *r)
+{
+    return ap_construct_url(r->pool, "", r);
+}
+
+/* CSRF: a state-changing request (POST, PUT, PATCH, DELETE, as the
+ * request that came in named it) that only a cookie authenticates must
+ * come from this origin or a JWTAuthTrustedOrigin: Origin says so, or
+ * without it Sec-Fetch-Site: same-origin.  "Origin: null" (a sandbox,
+ * a redirect across origins) matches nothing.  NULL when it may pass,
+ * else why not. */
+static const char *cross_site(request_rec *r, const jwtauth_dir_conf *conf)
+{
+    const request_rec *m = r;
+    const char *origin, *site;
+    int i;
+
+    while (m->main) {
+        m = m->main;
+    }
+    if (m->method_number != M_POST && m->method_number != M_PUT
+        && m->method_number != M_PATCH && m->method_number != M_DELETE) {
+        return NULL;
+    }
+    if (!(origin = apr_table_get(r->headers_in, "Origin"))) {
+        site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+        if (site && !strcmp(site, "same-origin")) {
+            return NULL;
+        }
+        return site ? apr_pstrcat(r->pool, "Sec-Fetch-Site: ",
+                                  ap_escape_logitem(r->pool, site), NULL)
+                    : "neither Origin nor Sec-Fetch-Site";
+    }
+    if (!strcasecmp(origin, own_origin(r))) {
+        return NULL;
+    }
+    for (i = 0; conf->trusted_origins && i < conf->trusted_origins->nelts;
+         i++) {
+        if (!strcasecmp(origin, APR_ARRAY_IDX(conf->trusted_origins, i,
+                                              const char *))) {
+            return NULL;
+        }
+    }
+    return apr_pstrcat(r->pool, "Origin ", ap_escape_logitem(r->pool, origin),
+                       " is neither ", own_origin(r),
+                       " nor a JWTAuthTrustedOrigin", NULL);
 }
 
 /* Each thread's caches: one with token slots (JWTAuthCache On) and one
@@ -246,8 +373,9 @@ static jwt_cache_t *thread_cache(int tokens)
 static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
 {
     jwtauth_result *res = apr_pcalloc(r->pool, sizeof(*res));
-    const char *token, *why = NULL;
-    token_e found = find_token(r, conf, &token, &why);
+    const char *token, *why = NULL, *csrf;
+    int cookie;
+    token_e found = find_token(r, conf, &token, &why, &cookie);
     jwt_shared_cache_t shared;
     jwt_cache_t *tc = thread_cache(conf->cache != 0);
     const jwt_shared_cache_t *sh = conf->cache == 0 ? NULL
@@ -262,12 +390,20 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "JWTAuth: request refused (invalid_request): %s", why);
     }
+    else if (found == TOKEN_MALFORMED) {
+        res->result = RESULT_INVALID;
+        res->reason = "malformed";
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "JWTAuth: token refused (malformed): %s", why);
+    }
     else if (!token) {
         res->result = RESULT_MISSING;
         res->reason = "missing";
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "JWTAuth: no token in %s or Authorization",
-                      conf->policy.token_header);
+                      "JWTAuth: no token in %s or Authorization%s%s",
+                      conf->policy.token_header,
+                      conf->cookie ? " or the cookie " : "",
+                      conf->cookie ? conf->cookie : "");
     }
     else if (!jwt_verify_cached(&res->jwt, r->pool, tc, token,
                                 strlen(token), &conf->policy,
@@ -289,6 +425,16 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
                       "(JWTAuthUserClaim) "
                       "is missing or not a string or integer",
                       conf->policy.user_claim);
+    }
+    else if (cookie && (csrf = cross_site(r, conf))) {
+        /* the token is good, the page that sent it is not */
+        res->result = RESULT_CSRF;
+        res->reason = "csrf";
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "JWTAuth: cross-site request refused (csrf): %s %s "
+                      "authenticated by the cookie %s alone: %s",
+                      r->method, ap_escape_logitem(r->pool, r->uri),
+                      conf->cookie, csrf);
     }
     else {
         res->result = RESULT_VALID;
@@ -409,6 +555,25 @@ static int bad_request(request_rec *r)
     return DONE;
 }
 
+/* Refuse a cross-site request that a cookie alone authenticates with 403
+ * and the JSON body.  As deny(): an admin's ErrorDocument 403 wins,
+ * subrequests only get the status, and the body is never read.  No
+ * challenge: the token is good, another would not help. */
+static int csrf_refused(request_rec *r)
+{
+    if (r->main) {
+        return HTTP_FORBIDDEN;
+    }
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    if (ap_response_code_string(r, ap_index_of_response(HTTP_FORBIDDEN))) {
+        return HTTP_FORBIDDEN;
+    }
+    r->status = HTTP_FORBIDDEN;
+    ap_set_content_type(r, "application/json");
+    ap_rputs(MSG_CSRF, r);
+    return DONE;
+}
+
 /* A CORS preflight (Fetch standard): OPTIONS with Origin and
  * Access-Control-Request-Method.  Browsers never send credentials on
  * it. */
@@ -519,6 +684,9 @@ static int token_phase(request_rec *r, int any_phase)
     if (any_phase) {
         return HTTP_UNAUTHORIZED;
     }
+    if (res->result == RESULT_CSRF) {
+        return csrf_refused(r);
+    }
     return res->result == RESULT_BAD_REQUEST
            ? bad_request(r) : deny(r, res->result == RESULT_INVALID);
 }
@@ -560,6 +728,9 @@ int jwtauth_check_user(request_rec *r)
                    res ? res->reason : "missing");
     if (res && res->result == RESULT_BAD_REQUEST) {
         return bad_request(r);
+    }
+    if (res && res->result == RESULT_CSRF) {
+        return csrf_refused(r);
     }
     return deny(r, res && res->result == RESULT_INVALID);
 }

@@ -140,6 +140,10 @@ void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
                                                       add->claim_headers);
     conf->forward_token = add->forward_token != UNSET ? add->forward_token
                                                       : base->forward_token;
+    /* JWTAuthCookie, JWTAuthCookieAttributes, JWTAuthTrustedOrigin */
+    MERGE_PTR(cookie);
+    MERGE_PTR(cookie_attrs);
+    MERGE_PTR(trusted_origins);
     jwtauth_derive_policy(conf);
     return conf;
 }
@@ -751,6 +755,72 @@ static const char *set_resource_metadata(cmd_parms *cmd, void *dconf,
     return err;
 }
 
+/* JWTAuthCookie name: an RFC 6265 cookie-name, a token */
+static const char *set_cookie(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    if (!jwtauth_is_header_name(arg)) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a cookie name (RFC "
+                            "6265: a token)", cmd->cmd->name, arg);
+    }
+    ((jwtauth_dir_conf *)dconf)->cookie = arg;
+    return NULL;
+}
+
+/* JWTAuthCookieAttributes "attrs": no CR, LF or other control byte (they
+ * would split the Set-Cookie header); a cookie that scripts can read is
+ * allowed but warned about. */
+static const char *set_cookie_attrs(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    const char *s;
+
+    for (s = arg; *s; s++) {
+        if (apr_iscntrl(*s)) {
+            return apr_psprintf(cmd->pool, "%s: a control character (CR, "
+                                "LF...) is not allowed", cmd->cmd->name);
+        }
+    }
+    if (!ap_strcasestr(arg, "HttpOnly")) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, "%s without "
+                     "HttpOnly: scripts can read the token cookie (%s:%d)",
+                     cmd->cmd->name, cmd->directive->filename,
+                     cmd->directive->line_num);
+    }
+    ((jwtauth_dir_conf *)dconf)->cookie_attrs = arg;
+    return NULL;
+}
+
+/* JWTAuthTrustedOrigin origin...: each a serialized origin, scheme://host
+ * [:port] (RFC 6454 section 6.2), compared exactly with Origin */
+static const char *set_trusted_origins(cmd_parms *cmd, void *dconf, int argc,
+                                       char *const argv[])
+{
+    jwtauth_dir_conf *conf = dconf;
+    int i;
+
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s needs at least one origin",
+                            cmd->cmd->name);
+    }
+    conf->trusted_origins = apr_array_make(cmd->pool, argc,
+                                           sizeof(const char *));
+    for (i = 0; i < argc; i++) {
+        apr_uri_t u;
+
+        if (apr_uri_parse(cmd->pool, argv[i], &u) != APR_SUCCESS
+            || !u.scheme || !u.hostname || !*u.hostname
+            || (strcasecmp(u.scheme, "http") && strcasecmp(u.scheme, "https"))
+            || u.user || u.password || u.query || u.fragment
+            || (u.path && *u.path)) {
+            return apr_psprintf(cmd->pool, "%s: \"%s\" is not an origin "
+                                "(scheme://host[:port], http or https, no "
+                                "path)", cmd->cmd->name, argv[i]);
+        }
+        APR_ARRAY_PUSH(conf->trusted_origins, const char *) = argv[i];
+    }
+    return NULL;
+}
+
 /* JWTAuthScopes scope...: RFC 6749 scope-tokens, as Require jwt-scope */
 static const char *set_scopes(cmd_parms *cmd, void *dconf, int argc,
                               char *const argv[])
@@ -787,6 +857,15 @@ const command_rec jwtauth_cmds[] = {
                  (void *)APR_OFFSETOF(jwtauth_dir_conf, forward_token),
                  RSRC_CONF | ACCESS_CONF,
                  "Off to keep the token from proxied backends and CGI"),
+    AP_INIT_TAKE1("JWTAuthCookie", set_cookie, NULL, RSRC_CONF | ACCESS_CONF,
+                  "cookie that may carry the token (and /login sets)"),
+    AP_INIT_TAKE1("JWTAuthCookieAttributes", set_cookie_attrs, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "attributes of the cookie /login sets, after its value"),
+    AP_INIT_TAKE_ARGV("JWTAuthTrustedOrigin", set_trusted_origins, NULL,
+                      RSRC_CONF | ACCESS_CONF,
+                      "origins besides the server's own that may send "
+                      "cookie-authenticated POST, PUT, PATCH, DELETE"),
     AP_INIT_TAKE1("JWTAuthSecretFile", set_secret_file, NULL,
                   RSRC_CONF | ACCESS_CONF, "file holding the HMAC secret"),
     AP_INIT_TAKE12("JWTAuthKeyFile", set_key_file, NULL,

@@ -55,6 +55,11 @@ APLOG_USE_MODULE(jwtauth);
 #define MSG_MISSING "{\"message\": \"Token is missing!\"}"
 #define MSG_INVALID "{\"message\": \"Token is invalid!\"}"
 #define MSG_BAD_REQUEST "{\"message\": \"Bad request!\"}"
+#define MSG_CSRF "{\"message\": \"Cross-site request refused!\"}"
+
+/* the attributes of the JWTAuthCookie that /login sets, after its value
+ * (Max-Age follows them) */
+#define DEFAULT_COOKIE_ATTRS "Path=/; HttpOnly; Secure; SameSite=Lax"
 
 /* JWTAuth: enabled is UNSET, JWTAUTH_OFF, JWTAUTH_ON or JWTAUTH_OPTIONAL */
 #define JWTAUTH_OFF      0
@@ -102,6 +107,10 @@ typedef struct {
     apr_array_header_t *claim_headers;  /* JWTAuthClaimHeader:
                                          * jwtauth_claim_header */
     int forward_token;                  /* JWTAuthForwardToken, UNSET/0/1 */
+    const char *cookie;                 /* JWTAuthCookie: its name */
+    const char *cookie_attrs;           /* JWTAuthCookieAttributes */
+    apr_array_header_t *trusted_origins; /* JWTAuthTrustedOrigin:
+                                          * const char * */
     jwt_policy_t policy;                /* derived in merge */
 } jwtauth_dir_conf;
 
@@ -175,6 +184,7 @@ typedef enum {
     RESULT_MISSING,
     RESULT_INVALID,
     RESULT_BAD_REQUEST,                 /* RFC 6750 invalid_request: 400 */
+    RESULT_CSRF,                        /* a valid cookie, cross-site: 403 */
     RESULT_VALID
 } jwtauth_result_e;
 

@@ -190,6 +190,71 @@ static int bearer(const char *v)
            && (v[6] == '\0' || v[6] == ' ' || v[6] == '\t');
 }
 
+/* v without its cookie pairs named name (RFC 6265 section 4.2.1), the
+ * others joined by "; "; NULL when none is left.  Split at ';' and at
+ * ',' (no cookie-value holds either; httpd joins two Cookie headers
+ * with ", "), so that no spelling keeps the token. */
+static const char *without_cookie(apr_pool_t *p, const char *v,
+                                  const char *name)
+{
+    size_t nlen = strlen(name);
+    char *out = NULL;
+
+    while (*v) {
+        size_t len = strcspn(v, ";,");
+        const char *pair = v;
+
+        v += len;
+        if (*v) {
+            v++;
+        }
+        while (len && (*pair == ' ' || *pair == '\t')) {
+            pair++;
+            len--;
+        }
+        while (len && (pair[len - 1] == ' ' || pair[len - 1] == '\t')) {
+            len--;
+        }
+        if (!len || (len >= nlen && !strncmp(pair, name, nlen)
+                     && (len == nlen || pair[nlen] == '='
+                         || pair[nlen] == ' '))) {
+            continue;
+        }
+        out = out ? apr_pstrcat(p, out, "; ", apr_pstrmemdup(p, pair, len),
+                                NULL)
+                  : apr_pstrmemdup(p, pair, len);
+    }
+    return out;
+}
+
+/* JWTAuthForwardToken Off with a JWTAuthCookie: that cookie leaves every
+ * Cookie header (and HTTP_COOKIE inherited from a parent's environment);
+ * the other cookies go on. */
+static void scrub_cookie(request_rec *r, const char *name)
+{
+    const char *v = apr_table_get(r->headers_in, "Cookie");
+    const char *rest;
+
+    if (v) {
+        /* every Cookie header, merged into one first */
+        v = apr_table_getm(r->pool, r->headers_in, "Cookie");
+        if ((rest = without_cookie(r->pool, v, name))) {
+            apr_table_setn(r->headers_in, "Cookie", rest);
+        }
+        else {
+            apr_table_unset(r->headers_in, "Cookie");
+        }
+    }
+    if ((v = apr_table_get(r->subprocess_env, "HTTP_COOKIE"))) {
+        if ((rest = without_cookie(r->pool, v, name))) {
+            apr_table_setn(r->subprocess_env, "HTTP_COOKIE", rest);
+        }
+        else {
+            apr_table_unset(r->subprocess_env, "HTTP_COOKIE");
+        }
+    }
+}
+
 /* fixups: in every scope of JWTAuthClaimHeader, the configured names
  * are removed from the request whatever its token, then set from a
  * valid one's claims; JWTAuthForwardToken Off removes the token. */
@@ -208,6 +273,9 @@ static int headers_fixup(request_rec *r)
         }
         if (bearer(apr_table_get(r->subprocess_env, "HTTP_AUTHORIZATION"))) {
             apr_table_unset(r->subprocess_env, "HTTP_AUTHORIZATION");
+        }
+        if (conf->cookie) {
+            scrub_cookie(r, conf->cookie);
         }
     }
     if (!conf->claim_headers) {

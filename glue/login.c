@@ -294,6 +294,15 @@ int jwtauth_login_handler(request_rec *r)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     jwtauth_metrics_login(1);
+    if (conf->cookie) {
+        /* JWTAuthCookie: the browser keeps the token as long as it lives */
+        apr_table_addn(r->headers_out, "Set-Cookie",
+                       apr_psprintf(r->pool, "%s=%s; %s; Max-Age=%"
+                                    APR_INT64_T_FMT, conf->cookie, token,
+                                    conf->cookie_attrs ? conf->cookie_attrs
+                                                       : DEFAULT_COOKIE_ATTRS,
+                                    jwtauth_conf_lifetime(conf)));
+    }
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "Pragma", "no-cache");
     ap_set_content_type(r, "application/json");

@@ -51,6 +51,7 @@ enum {
     C_REQ_INTERNAL,
     C_REQ_INVALID_REQUEST,
     C_REQ_SCOPE,
+    C_REQ_CSRF,
     C_CACHE_THREAD_HIT,
     C_CACHE_THREAD_MISS,
     C_CACHE_SHARED_HIT,
@@ -102,6 +103,7 @@ static const struct {
     REQ(C_REQ_INTERNAL, "internal"),
     REQ(C_REQ_INVALID_REQUEST, "invalid_request"),
     REQ(C_REQ_SCOPE, "scope"),
+    REQ(C_REQ_CSRF, "csrf"),
 #undef REQ
     [C_CACHE_THREAD_HIT] = { 1, "tier=\"thread\",result=\"hit\"",
                              "cache_thread_hits", NULL },
@@ -148,7 +150,7 @@ void jwtauth_metrics_request(const char *reason)
         count(C_REQ_ACCEPTED);
         return;
     }
-    for (c = C_REQ_MISSING; c <= C_REQ_SCOPE; c++) {
+    for (c = C_REQ_MISSING; c <= C_REQ_CSRF; c++) {
         if (counters[c].reason && !strcmp(reason, counters[c].reason)) {
             count(c);
             return;
