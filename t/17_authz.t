@@ -8,7 +8,6 @@ use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest;
-use File::Temp qw(tempdir);
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
@@ -165,11 +164,6 @@ is(GET('/az-header-open/', tok({}))->header('X-Sub'), '[]',
    'jwt_claim outside JWTAuth On: no claims');
 
 # apache2 -t refuses a bad path, scope or expression and names it
-my $httpd = Apache::Test::vars('httpd');
-my $libexec = `apxs -q LIBEXECDIR`;
-chomp $libexec;
-my $so = t_dir() . '/../.libs/mod_jwtauth.so';
-my $dir = tempdir(CLEANUP => 1);
 my $s64 = fixture('secret');
 my @bad = (
     ['Require jwt-claim a..b x',
@@ -182,19 +176,10 @@ my @bad = (
      qr/jwt_claim: claim path "a\." has an empty segment/],
     ['Require jwt-claim realm_access.roles admin', qr/Syntax OK/],
 );
-my $n = 0;
 for my $b (@bad) {
     my ($line, $pat) = @$b;
-    my $conf = "$dir/c" . $n++ . '.conf';
-    open my $fh, '>', $conf or die "$conf: $!";
-    print $fh join "\n", "ServerRoot $dir", 'ServerName localhost',
-        'Listen 127.0.0.1:1', "PidFile $dir/pid", "ErrorLog $dir/log",
-        "DefaultRuntimeDir $dir",
-        map({ "LoadModule ${_}_module $libexec/mod_$_.so" }
-            qw(mpm_event authn_core authz_core headers)),
-        "LoadModule jwtauth_module $so", "JWTAuthSecretFile $s64",
-        '<Location /x>', 'JWTAuth On', $line, '</Location>', '';
-    close $fh;
-    my $out = `$httpd -t -f $conf 2>&1`;
+    my (undef, $out) = apache_t(['headers'], "JWTAuthSecretFile $s64",
+                                '<Location /x>', 'JWTAuth On', $line,
+                                '</Location>');
     like($out, $pat, "apache2 -t: $line") or diag($out);
 }

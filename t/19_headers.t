@@ -9,7 +9,6 @@ use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest;
-use File::Temp qw(tempdir);
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
@@ -231,27 +230,10 @@ SKIP: {
 }
 
 # configuration errors stop apache2 -t naming the directive
-my $httpd = Apache::Test::vars('httpd');
-my $libexec = `apxs -q LIBEXECDIR`;
-chomp $libexec;
-my $so = t_dir() . '/../.libs/mod_jwtauth.so';
-my $dir = tempdir(CLEANUP => 1);
-my $n = 0;
 for my $r (@conf_rows) {
     my ($name, $directives, $refused, $pat) = @$r;
-    my $conf = "$dir/t" . $n++ . '.conf';
-    open my $fh, '>', $conf or die "$conf: $!";
-    print $fh join "\n",
-        "ServerRoot $dir", "ServerName localhost",
-        "PidFile $dir/pid", "ErrorLog $dir/error_log",
-        "Listen 127.0.0.1:1",
-        map({ "LoadModule ${_}_module $libexec/mod_$_.so" }
-            qw(mpm_event authn_core authz_core)),
-        "LoadModule jwtauth_module $so",
-        'JWTAuthSecretFile ' . fixture('secret'), $directives, '';
-    close $fh;
-    my $out = `$httpd -t -f $conf 2>&1`;
-    my $rc = $? >> 8;
+    my ($rc, $out) = apache_t([], 'JWTAuthSecretFile ' . fixture('secret'),
+                              $directives);
     my $want = $refused ? 'refuses' : 'accepts';
     is($rc ? 'refuses' : 'accepts', $want, "config: $name: apache2 -t $want")
         or diag($out);

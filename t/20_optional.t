@@ -8,7 +8,6 @@ use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest;
-use File::Temp qw(tempdir);
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
@@ -275,27 +274,12 @@ is(defined $before && defined $after ? $after - $before : undef, $n400,
    "jwtauth_requests_total{result=\"invalid_request\"}: +$n400");
 
 # apache2 -t
-my $httpd = Apache::Test::vars('httpd');
-my $libexec = `apxs -q LIBEXECDIR`;
-chomp $libexec;
-my $so = t_dir() . '/../.libs/mod_jwtauth.so';
-my $dir = tempdir(CLEANUP => 1);
-my $i = 0;
 for my $c (@conf) {
     my ($what, $lines, $pat) = @$c;
-    my $conf = "$dir/c" . $i++ . '.conf';
-    open my $fh, '>', $conf or die "$conf: $!";
-    print $fh join "\n", "ServerRoot $dir", 'ServerName localhost',
-        'Listen 127.0.0.1:1', "PidFile $dir/pid", "ErrorLog $dir/log",
-        "DefaultRuntimeDir $dir",
-        map({ "LoadModule ${_}_module $libexec/mod_$_.so" }
-            qw(mpm_event authn_core authz_core)),
-        "LoadModule jwtauth_module $so",
+    my (undef, $out) = apache_t([],
         ($what =~ /without a key/ ? () : 'JWTAuthSecretFile '
                                          . fixture('secret')),
-        @$lines, '';
-    close $fh;
-    my $out = `$httpd -t -f $conf 2>&1`;
+        @$lines);
     like($out, $pat, "apache2 -t: $what") or diag($out);
 }
 

@@ -11,7 +11,6 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest;
 use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
-use File::Temp qw(tempdir);
 use JSON::PP ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
@@ -180,11 +179,6 @@ is($res->content, "authz ok\n", 'client: the resource');
 
 # ---- apache2 -t ---------------------------------------------------------
 
-my $httpd = Apache::Test::vars('httpd');
-my $libexec = `apxs -q LIBEXECDIR`;
-chomp $libexec;
-my $so = t_dir() . '/../.libs/mod_jwtauth.so';
-my $dir = tempdir(CLEANUP => 1);
 my $s64 = fixture('secret');
 my $not_https = qr/is not an absolute https URL \(http only for localhost/;
 my @bad = (
@@ -221,20 +215,10 @@ my @bad = (
      . "JWTAuthResource http://localhost/mcp?v=1\nJWTAuthScopes mcp:tools",
      qr/Syntax OK/],
 );
-my $n = 0;
 for my $b (@bad) {
     my ($line, $pat) = @$b;
-    my $conf = "$dir/c" . $n++ . '.conf';
-    open my $fh, '>', $conf or die "$conf: $!";
-    print $fh join "\n", "ServerRoot $dir", 'ServerName localhost',
-        'Listen 127.0.0.1:1', "PidFile $dir/pid", "ErrorLog $dir/log",
-        "DefaultRuntimeDir $dir",
-        map({ "LoadModule ${_}_module $libexec/mod_$_.so" }
-            qw(mpm_event authn_core authz_core)),
-        "LoadModule jwtauth_module $so", "JWTAuthSecretFile $s64",
-        '<Location /x>', $line, '</Location>', '';
-    close $fh;
-    my $out = `$httpd -t -f $conf 2>&1`;
+    my (undef, $out) = apache_t([], "JWTAuthSecretFile $s64",
+                                '<Location /x>', $line, '</Location>');
     (my $what = $line) =~ s/[\x00-\x1f]/?/g;
     like($out, $pat, "apache2 -t: $what") or diag($out);
 }

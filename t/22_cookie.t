@@ -9,7 +9,6 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest;
 use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
-use File::Temp qw(tempdir);
 use HTTP::Request;
 use MIME::Base64 qw(encode_base64);
 use FindBin;
@@ -254,25 +253,10 @@ for my $row (@fwd) {
 }
 
 # apache2 -t
-my $httpd = Apache::Test::vars('httpd');
-my $libexec = `apxs -q LIBEXECDIR`;
-chomp $libexec;
-my $so = t_dir() . '/../.libs/mod_jwtauth.so';
-my $dir = tempdir(CLEANUP => 1);
-$n = 0;
 for my $row (@startup) {
     my ($what, $directive, $refused, $pattern) = @$row;
-    my $conf = "$dir/c" . ++$n . '.conf';
-    open my $fh, '>', $conf or die "$conf: $!";
-    print $fh join "\n", "ServerRoot $dir", 'ServerName localhost',
-        "PidFile $dir/$n.pid", "ErrorLog $dir/$n.error_log",
-        "DefaultRuntimeDir $dir",
-        map({ "LoadModule ${_}_module $libexec/mod_$_.so" }
-            qw(mpm_event authn_core authz_core)),
-        "LoadModule jwtauth_module $so", $directive, '';
-    close $fh;
-    my $out = `$httpd -t -f $conf 2>&1`;
-    is($? != 0 ? 1 : 0, $refused, "$what: apache2 -t "
+    my ($rc, $out) = apache_t([], $directive);
+    is($rc != 0 ? 1 : 0, $refused, "$what: apache2 -t "
        . ($refused ? 'refuses' : 'passes')) or diag($out);
     like($out, $pattern, "$what: output") or diag($out);
 }

@@ -9,10 +9,11 @@ use Digest::SHA qw(hmac_sha256 hmac_sha384 hmac_sha512);
 use JSON::PP ();
 use MIME::Base64 qw(encode_base64url decode_base64url);
 use File::Basename qw(dirname);
+use File::Temp qw(tempdir);
 use Cwd qw(abs_path);
 
 our @EXPORT = qw(fixture secret b64u unb64u jws token json_decode
-                 json_encode t_dir);
+                 json_encode t_dir apache_t);
 
 my $tdir = abs_path(dirname(__FILE__) . '/..');
 
@@ -60,6 +61,30 @@ sub token {
     my %c = (sub => 'daehan', exp => time + 300, %claims);
     delete $c{$_} for grep { !defined $c{$_} } keys %c;
     return jws({ alg => 'HS256', typ => 'JWT' }, \%c);
+}
+
+# apache_t([modules], line...): `apache2 -t` of a server of its own: the
+# event MPM, authn_core, authz_core, the given modules and the module
+# under test, then the lines.  Returns (exit code, output).
+my ($libexec, $conf_dir, $conf_n);
+sub apache_t {
+    my ($mods, @lines) = @_;
+    my $httpd = Apache::Test::vars('httpd');
+    unless ($libexec) {
+        chomp($libexec = `apxs -q LIBEXECDIR`);
+        $conf_dir = tempdir(CLEANUP => 1);
+    }
+    my $conf = "$conf_dir/c" . ++$conf_n . '.conf';
+    open my $fh, '>', $conf or die "$conf: $!";
+    print $fh join "\n", "ServerRoot $conf_dir", 'ServerName localhost',
+        'Listen 127.0.0.1:1', "PidFile $conf_dir/$conf_n.pid",
+        "ErrorLog $conf_dir/$conf_n.error_log", "DefaultRuntimeDir $conf_dir",
+        map({ "LoadModule ${_}_module $libexec/mod_$_.so" }
+            qw(mpm_event authn_core authz_core), @$mods),
+        "LoadModule jwtauth_module $tdir/../.libs/mod_jwtauth.so", @lines, '';
+    close $fh;
+    my $out = `$httpd -t -f $conf 2>&1`;
+    return ($? >> 8, $out);
 }
 
 1;
