@@ -9,11 +9,12 @@
 set -eu
 
 BUILD="apache2-dev libapr1-dev libaprutil1-dev libjansson-dev libssl-dev
-pkg-config"
+libcurl4-openssl-dev pkg-config"
 TEST="apache2 apache2-utils libaprutil1-dbd-sqlite3 sqlite3
 libapache2-mod-perl2 libcrypt-jwt-perl libjson-perl python3-jwt
 python3-cryptography python3-prometheus-client clang libclang-rt-14-dev wrk
-valgrind debhelper lintian"
+valgrind debhelper lintian redis-server memcached chromium chromium-driver
+python3-selenium"
 
 missing() {
     m=""
