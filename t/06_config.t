@@ -124,21 +124,9 @@ my @rows = (
 
 plan tests => 2 * @rows + 15, need_module('mod_jwtauth.c');
 
-my $n = 0;
 for my $r (@rows) {
     my ($name, $directives, $want_rc, $pat) = @$r;
-    my $conf = "$dir/t" . $n++ . '.conf';
-    open my $fh, '>', $conf or die "$conf: $!";
-    print $fh join "\n",
-        "ServerRoot $dir", "ServerName localhost",
-        "PidFile $dir/pid", "ErrorLog $dir/error_log",
-        "Listen 127.0.0.1:1",
-        map({ "LoadModule ${_}_module $libexec/mod_$_.so" }
-            qw(mpm_event authn_core authz_core authn_file auth_basic)),
-        "LoadModule jwtauth_module $so", $directives, '';
-    close $fh;
-    my $out = `$httpd -t -f $conf 2>&1`;
-    my $rc = $? >> 8;
+    my ($rc, $out) = apache_t([qw(authn_file auth_basic)], $directives);
     my $want = $want_rc ? 'refuses' : 'accepts';
     is($rc ? 'refuses' : 'accepts', $want, "$name: apache2 -t $want")
         or diag($out);

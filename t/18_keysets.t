@@ -65,26 +65,12 @@ my @idps = (
        sub => '110169484474386276334', email_verified => JSON::PP::true }],
 );
 
-my $httpd = Apache::Test::vars('httpd');
-my $libexec = `apxs -q LIBEXECDIR`;
-chomp $libexec;
-my $so = t_dir() . '/../.libs/mod_jwtauth.so';
 my $dir = tempdir(CLEANUP => 1);
 
 # `apache2 -t` of a server with LogLevel info and directives
 sub config_test {
     my ($name, @directives) = @_;
-    my $conf = "$dir/$name.conf";
-    open my $fh, '>', $conf or die "$conf: $!";
-    print $fh join "\n", "ServerRoot $dir", 'ServerName localhost',
-        "PidFile $dir/$name.pid", "ErrorLog $dir/$name.error_log",
-        "DefaultRuntimeDir $dir", 'Listen 127.0.0.1:1', 'LogLevel info',
-        map({ "LoadModule ${_}_module $libexec/mod_$_.so" }
-            qw(mpm_event authz_core)),
-        "LoadModule jwtauth_module $so", @directives, '';
-    close $fh;
-    my $out = `$httpd -t -f $conf 2>&1`;
-    return ($? >> 8, $out);
+    return apache_t([], 'LogLevel info', @directives);
 }
 
 plan tests => 4 * @idps + 8, need_module('mod_jwtauth.c', 'mod_alias.c');
