@@ -377,8 +377,8 @@ void jwtauth_throttle_failed(request_rec *r, const jwtauth_dir_conf *conf,
                              const char *user);
 
 /* The return_to of a form (logout, browser login) when it is a local
- * path: "/..." but never "//", and no scheme or backslash anywhere, no
- * control character; else "/". */
+ * path: "/..." but never "//" or "/\\", and no backslash, blank or
+ * control character anywhere (so no scheme either); else "/". */
 const char *jwtauth_local_return_to(const char *return_to);
 
 int jwtauth_logout_handler(request_rec *r);

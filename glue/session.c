@@ -490,7 +490,8 @@ int jwtauth_session_refused(request_rec *r, jwtauth_result *res)
         res->result = RESULT_INVALID;
         res->reason = "revoked";
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTAuth: token refused "
-                      "(revoked): %s (user %s)", why, res->user);
+                      "(revoked): %s (user %s)", why,
+                      ap_escape_logitem(r->pool, res->user));
         return 1;
     }
     if (!down || fails_open(r, "tokens count as not revoked")) {
@@ -502,7 +503,8 @@ int jwtauth_session_refused(request_rec *r, jwtauth_result *res)
                   "(store_unavailable): JWTAuthSessionStore %s cannot say "
                   "whether the token of user %s is revoked "
                   "(JWTAuthSessionStoreFailure closed)",
-                  jwtauth_socache_spec(store), res->user);
+                  jwtauth_socache_spec(store),
+                  ap_escape_logitem(r->pool, res->user));
     return 1;
 }
 
@@ -834,7 +836,8 @@ static int revoke_token(request_rec *r, const jwtauth_dir_conf *conf,
     else if (!all) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTAuth: the token of "
                       "user %s has no jti: it stays valid until its exp "
-                      "(only all=1 ends a token without jti)", res->user);
+                      "(only all=1 ends a token without jti)",
+                      ap_escape_logitem(r->pool, res->user));
     }
     if (ok && all && sub) {
         entry_key(r->pool, key, TAG_SUB, iss, sub);
@@ -893,7 +896,8 @@ int jwtauth_logout_handler(request_rec *r)
         }
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTAuth: user %s logged "
-                  "out%s%s", res->user, all ? " everywhere" : "",
+                  "out%s%s", ap_escape_logitem(r->pool, res->user),
+                  all ? " everywhere" : "",
                   store ? "" : " (no JWTAuthSessionStore: the cookie is "
                                "cleared, the token stays valid)");
     accept = apr_table_get(r->headers_in, "Accept");
@@ -981,7 +985,8 @@ int jwtauth_refresh_handler(request_rec *r)
         jwtauth_metrics_request(late.reason);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTAuth refresh: "
                       "refused (session_expired): the token of user %s %s",
-                      res->user, claim_int(res->jwt, "auth_time", &auth_time)
+                      ap_escape_logitem(r->pool, res->user),
+                      claim_int(res->jwt, "auth_time", &auth_time)
                       ? "is past auth_time + JWTAuthSessionLifetime"
                       : "has no auth_time");
         return token_refusal(r, conf, &late, 0);
@@ -999,7 +1004,7 @@ int jwtauth_refresh_handler(request_rec *r)
         return jwtauth_session_unavailable(r);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTAuth: refreshed the "
-                  "token of user %s", res->user);
+                  "token of user %s", ap_escape_logitem(r->pool, res->user));
     set_cookie(r, conf, token, exp - now);
     apr_table_setn(r->headers_out, "Pragma", "no-cache");
     ap_set_content_type(r, "application/json");
