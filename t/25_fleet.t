@@ -27,7 +27,7 @@ chomp $libexec;
 my @need = grep { !-e "$libexec/mod_$_.so" } qw(socache_redis socache_memcache);
 my $tools = !system('sh', '-c', 'command -v redis-server memcached wrk '
                     . '>/dev/null');
-plan tests => 38,
+plan tests => 40,
     need_module('mod_jwtauth.c'),
     need({ "mod_socache_redis and mod_socache_memcache (missing: @need)"
                => !@need,
@@ -264,17 +264,33 @@ ok($pa && $pb, "two Apaches on one redis: A on $pa (closed), B on $pb "
        . 'passwords only (none of the throttled attempts)');
 }
 
-# the cost of the revocation check: wrk against A's /api with a store, and
-# against E (no store), the same token
+# behaviour 7: every entry the fleet wrote into redis expires (a revoked
+# jti with its token, a cutoff with the tokens before it, a counter with
+# its window, the canary within a day)
+{
+    my @keys = grep { length } split /\n/,
+               `redis-cli -h 127.0.0.1 -p $rport --scan --pattern '*'`;
+    my @ttl = map { my $t = `redis-cli -h 127.0.0.1 -p $rport TTL '$_'`;
+                    chomp $t; $t } @keys;
+    my @bad = grep { $_ < 1 || $_ > 86400 } @ttl;
+    ok(@keys >= 5 && !@bad, scalar(@keys) . ' entries in redis, each with a '
+       . 'TTL of 1 s to a day (' . join(' ', sort { $a <=> $b } @ttl) . ')');
+    ok(!(grep { /fleet|\./ } @keys), 'no key holds a sub, a jti or a token '
+       . '(hashes only)');
+}
+
+# the cost of the revocation check: wrk against A's /api (redis), F's
+# (shmcb) and E's (no store), the same token
 my $pe = start_httpd('E');
-ok($pe, "E without a store on $pe");
+my $pf = start_httpd('F', 'JWTAuthSessionStore shmcb');
+ok($pe && $pf, "E without a store on $pe, F with shmcb on $pf");
 ok((grep { /SetHandler jwtauth-logout in <Location \/logout> .* without JWTAuthSessionStore/ }
     errlog('E')), 'E logs at startup that its logout only clears the '
    . 'cookie, naming the section');
 {
     my $tok = ftok();
     my %rps;
-    for my $s (['redis', $pa], ['none', $pe]) {
+    for my $s (['redis', $pa], ['shmcb', $pf], ['none', $pe]) {
         my ($what, $port) = @$s;
         my $out = `wrk -t1 -c4 -d2s -H 'x-access-token: $tok' --latency http://127.0.0.1:$port/api/file.html 2>&1`;
         my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
@@ -286,12 +302,16 @@ ok((grep { /SetHandler jwtauth-logout in <Location \/logout> .* without JWTAuthS
                . "requests, %s req/s, p50 %s, non-2xx %d\n", $what,
                $nreq // '?', $rps // '?', $p50 // '?', $non2xx;
     }
-    ok($rps{redis} > 0 && $rps{none} > 0, 'wrk ran against both');
-    printf "# figure: per request, the revocation check with redis costs "
-           . "%.0f us (%.0f vs %.0f req/s with 4 connections)\n",
-           $rps{redis} && $rps{none}
-           ? 4e6 / $rps{redis} - 4e6 / $rps{none} : 0, $rps{redis},
-           $rps{none};
+    ok($rps{redis} > 0 && $rps{shmcb} > 0 && $rps{none} > 0,
+       'wrk ran against the three');
+    for my $what (qw(redis shmcb)) {
+        printf "# figure: per request, the revocation check with %s costs "
+               . "%.0f us of a connection's time (%.0f vs %.0f req/s with "
+               . "4 connections)\n", $what,
+               $rps{$what} && $rps{none}
+               ? 4e6 / $rps{$what} - 4e6 / $rps{none} : 0, $rps{$what},
+               $rps{none};
+    }
 }
 
 # ---- redis stopped ----
