@@ -27,7 +27,7 @@ chomp $libexec;
 my @need = grep { !-e "$libexec/mod_$_.so" } qw(socache_redis socache_memcache);
 my $tools = !system('sh', '-c', 'command -v redis-server memcached wrk '
                     . '>/dev/null');
-plan tests => 40,
+plan tests => 42,
     need_module('mod_jwtauth.c'),
     need({ "mod_socache_redis and mod_socache_memcache (missing: @need)"
                => !@need,
@@ -140,6 +140,8 @@ sub start_httpd {
         @conf,
         '<Location /api>', '    JWTAuth On', '</Location>',
         '<Location /logout>', '    SetHandler jwtauth-logout',
+        '</Location>',
+        '<Location /refresh>', '    SetHandler jwtauth-refresh',
         '</Location>',
         '<Location /login>', '    SetHandler jwtauth-login',
         '    JWTAuthProvider count',
@@ -362,6 +364,13 @@ stop('redis');
        . 'throttled');
     is(call($pa, 'POST', '/logout', 'x-access-token' => ftok())->code, 503,
        'a logout at A while redis is down: 503 (not recorded)');
+    is(call($pb, 'POST', '/logout', 'x-access-token' => ftok())->code, 200,
+       'a logout at B (open) while redis is down: 200 (the cookie cleared, '
+       . 'the token not revoked)');
+    my @ref = map { call($_, 'POST', '/refresh', 'x-access-token' =>
+                         ftok(auth_time => int(time) - 5))->code } $pa, $pb;
+    is("@ref", '503 200', 'a refresh while redis is down: 503 at A, 200 at '
+       . 'B (open)');
 }
 
 # ---- redis back (empty: --save '') ----
