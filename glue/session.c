@@ -954,6 +954,43 @@ static json_t *refresh_claims(request_rec *r, const jwtauth_dir_conf *conf,
     return claims;
 }
 
+/* Refresh only what /login here issues: a token of another issuer the
+ * scope accepts (an identity provider's) is not ours to extend.  NULL
+ * when its iss is the one /login issues (the first JWTAuthIssuer, or
+ * none without one), else why not. */
+static const char *not_ours(request_rec *r, const jwtauth_dir_conf *conf,
+                            const jwt_t *jwt)
+{
+    const char *want = conf->issuers ? APR_ARRAY_IDX(conf->issuers, 0,
+                                                     const char *) : NULL;
+    const char *iss = claim_string(r->pool, jwt, "iss");
+
+    if (!jwt_claims_get(&jwt->claims, "iss") ? !want
+        : iss && want && !strcmp(iss, want)) {
+        return NULL;
+    }
+    return want ? apr_psprintf(r->pool, "has another iss than %s, the one "
+                               "/login issues", want)
+                : "has an iss, and /login here issues none";
+}
+
+/* A valid token that refresh refuses: 401 as an invalid one, with its
+ * reason code (counted; its token check counted as accepted) and why. */
+static int refresh_refused(request_rec *r, const jwtauth_dir_conf *conf,
+                           const jwtauth_result *res, const char *reason,
+                           const char *why)
+{
+    jwtauth_result refused = *res;
+
+    refused.result = RESULT_INVALID;
+    refused.reason = reason;
+    jwtauth_metrics_request(reason);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTAuth refresh: refused "
+                  "(%s): the token of user %s %s", reason,
+                  ap_escape_logitem(r->pool, res->user), why);
+    return token_refusal(r, conf, &refused, 0);
+}
+
 /* SetHandler jwtauth-refresh: POST with a valid, unrevoked token: a new
  * one for the same login (sub, login claims, auth_time), while
  * auth_time + JWTAuthSessionLifetime has not passed; with a store the
@@ -962,7 +999,7 @@ int jwtauth_refresh_handler(request_rec *r)
 {
     const jwtauth_dir_conf *conf;
     const jwtauth_result *res;
-    const char *token;
+    const char *token, *why;
     apr_int64_t now = apr_time_sec(apr_time_now()), auth_time, end, exp;
     json_t *claims;
     int rc;
@@ -976,20 +1013,15 @@ int jwtauth_refresh_handler(request_rec *r)
     if (res->result != RESULT_VALID) {
         return token_refusal(r, conf, res, 0);
     }
+    if ((why = not_ours(r, conf, res->jwt))) {
+        return refresh_refused(r, conf, res, "issuer", why);
+    }
     if (!claim_int(res->jwt, "auth_time", &auth_time)
         || (end = auth_time + jwtauth_conf_session_lifetime(conf)) <= now) {
-        jwtauth_result late = *res;
-
-        late.result = RESULT_INVALID;
-        late.reason = "session_expired";
-        jwtauth_metrics_request(late.reason);
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTAuth refresh: "
-                      "refused (session_expired): the token of user %s %s",
-                      ap_escape_logitem(r->pool, res->user),
-                      claim_int(res->jwt, "auth_time", &auth_time)
-                      ? "is past auth_time + JWTAuthSessionLifetime"
-                      : "has no auth_time");
-        return token_refusal(r, conf, &late, 0);
+        return refresh_refused(r, conf, res, "session_expired",
+                               claim_int(res->jwt, "auth_time", &auth_time)
+                               ? "is past auth_time + JWTAuthSessionLifetime"
+                               : "has no auth_time");
     }
     if (!(claims = refresh_claims(r, conf, res->jwt, now, end, &exp))
         || !jwtauth_sign_claims(&token, r, conf, claims)) {

@@ -19,7 +19,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 105, need_module('mod_jwtauth.c', 'mod_socache_shmcb.c');
+plan tests => 108, need_module('mod_jwtauth.c', 'mod_socache_shmcb.c');
 
 my $MISSING = '{"message": "Token is missing!"}';
 my $INVALID = '{"message": "Token is invalid!"}';
@@ -242,6 +242,26 @@ for my $row (@return_to) {
        "401 $INVALID", 'refresh of a revoked token: 401');
     is(answer(req('POST', '/sess-refresh', [])), "401 $MISSING",
        'refresh without a token: 401');
+
+    # only what /login here issues is refreshed
+    my @iss = (
+        ['/sess-refresh', 'https://idp.sess', 401, 'issuer',
+         'an iss where /login issues none'],
+        ['/sess-refresh-iss', 'https://login.sess', 200, '-',
+         'the iss /login issues (the first JWTAuthIssuer)'],
+        ['/sess-refresh-iss', 'https://idp.sess', 401, 'issuer',
+         'another accepted issuer\'s token'],
+    );
+    for my $row (@iss) {
+        my ($path, $iss, $want, $reason, $what) = @$row;
+        my $tag = "iss-$run-" . ++$n;
+        my $res = req('POST', $path,
+                      ['x-access-token' => stok('iss', iss => $iss,
+                                                auth_time => time - 10),
+                       'X-Sess-Row' => $tag]);
+        is(join(' ', $res->code, row_reason($tag)), "$want $reason",
+           "refresh of $what: $want ($reason)");
+    }
 }
 
 # ---- bad inputs ----
