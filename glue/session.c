@@ -869,20 +869,34 @@ static int session_request(request_rec *r, const char *handler,
 /* SetHandler jwtauth-logout: POST with the token (header, Bearer or
  * cookie): its jti revoked until its exp (all: every token of its sub
  * issued before now), the cookie cleared, 200 {"message": "Logged out"},
- * or 303 to a local return_to for a form that asks for HTML. */
+ * or 303 to a local return_to for a form that asks for HTML (also when
+ * its token is missing or invalid: a browser is logged out then). */
 int jwtauth_logout_handler(request_rec *r)
 {
     const jwtauth_dir_conf *conf;
     const jwtauth_result *res;
     const char *return_to, *accept;
     apr_int64_t now = apr_time_sec(apr_time_now());
-    int rc, all, form;
+    int rc, all, form, browser;
 
     if ((rc = session_request(r, "jwtauth-logout", &conf, &res)) != OK) {
         return rc;
     }
     if ((rc = logout_body(r, &all, &return_to, &form)) != OK) {
         return handler_refusal(r, rc);
+    }
+    accept = apr_table_get(r->headers_in, "Accept");
+    browser = form && (return_to || (accept && ap_strstr_c(accept,
+                                                           "text/html")));
+    if (browser && (res->result == RESULT_MISSING
+                    || res->result == RESULT_INVALID)) {
+        /* a browser whose token has gone already: nothing to revoke,
+         * and the page it asked for comes next, the cookie cleared */
+        apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR, res->reason);
+        set_cookie(r, conf, "", 0);
+        apr_table_setn(r->headers_out, "Location",
+                       jwtauth_local_return_to(return_to));
+        return HTTP_SEE_OTHER;
     }
     if (res->result != RESULT_VALID) {
         return token_refusal(r, conf, res, 1);
@@ -900,8 +914,7 @@ int jwtauth_logout_handler(request_rec *r)
                   all ? " everywhere" : "",
                   store ? "" : " (no JWTAuthSessionStore: the cookie is "
                                "cleared, the token stays valid)");
-    accept = apr_table_get(r->headers_in, "Accept");
-    if (form && (return_to || (accept && ap_strstr_c(accept, "text/html")))) {
+    if (browser) {
         apr_table_setn(r->headers_out, "Location",
                        jwtauth_local_return_to(return_to));
         return HTTP_SEE_OTHER;

@@ -19,7 +19,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 108, need_module('mod_jwtauth.c', 'mod_socache_shmcb.c');
+plan tests => 110, need_module('mod_jwtauth.c', 'mod_socache_shmcb.c');
 
 my $MISSING = '{"message": "Token is missing!"}';
 my $INVALID = '{"message": "Token is invalid!"}';
@@ -278,6 +278,16 @@ for my $row (@return_to) {
     is(answer($res), "401 $INVALID", 'logout with an expired cookie: 401');
     like($res->header('Set-Cookie') // '', $CLEARED,
          'logout with an expired cookie: the cookie cleared');
+    # a browser's form with an expired cookie: logged out all the same
+    $res = req('POST', '/sess-logout',
+               [Cookie => 'jwt=' . stok('x', exp => time - 100),
+                Origin => $own, form(), Accept => 'text/html'],
+               'return_to=%2Fsess%2F');
+    is(join(' ', $res->code, $res->header('Location') // '-'), '303 /sess/',
+       'a browser\'s logout form with an expired cookie: 303 to return_to');
+    like($res->header('Set-Cookie') // '', $CLEARED,
+         'a browser\'s logout form with an expired cookie: the cookie '
+         . 'cleared');
 
     my $tok = stok('bad');
     my @bad = (
