@@ -27,7 +27,7 @@ chomp $libexec;
 my @need = grep { !-e "$libexec/mod_$_.so" } qw(socache_redis socache_memcache);
 my $tools = !system('sh', '-c', 'command -v redis-server memcached wrk '
                     . '>/dev/null');
-plan tests => 42,
+plan tests => 44,
     need_module('mod_jwtauth.c'),
     need({ "mod_socache_redis and mod_socache_memcache (missing: @need)"
                => !@need,
@@ -143,6 +143,8 @@ sub start_httpd {
         '</Location>',
         '<Location /refresh>', '    SetHandler jwtauth-refresh',
         '</Location>',
+        '<Location /metrics>', '    SetHandler jwtauth-metrics',
+        '</Location>',
         '<Location /login>', '    SetHandler jwtauth-login',
         '    JWTAuthProvider count',
         (grep({ /SessionStore / } @conf)
@@ -222,6 +224,9 @@ ok($pa && $pb, "two Apaches on one redis: A on $pa (closed), B on $pb "
        401, 'and at A');
     ok((grep { /token refused \(revoked\)/ } errlog('B')),
        'B logs the revocation as the reason');
+    like(call($pb, 'GET', '/metrics')->content,
+         qr/^jwtauth_requests_total\{result="revoked"\} 1$/m,
+         'B\'s metrics: one revoked');
 }
 
 # logout everywhere at B reaches A
@@ -364,6 +369,10 @@ stop('redis');
        . 'throttled');
     is(call($pa, 'POST', '/logout', 'x-access-token' => ftok())->code, 503,
        'a logout at A while redis is down: 503 (not recorded)');
+    my ($unavail) = call($pa, 'GET', '/metrics')->content
+                    =~ /^jwtauth_requests_total\{result="store_unavailable"\} (\d+)$/m;
+    cmp_ok($unavail // 0, '>=', scalar(@a) + 1, 'A\'s metrics count the '
+           . "503s as store_unavailable (" . ($unavail // 'none') . ')');
     is(call($pb, 'POST', '/logout', 'x-access-token' => ftok())->code, 200,
        'a logout at B (open) while redis is down: 200 (the cookie cleared, '
        . 'the token not revoked)');
