@@ -15,6 +15,7 @@
  *   socache.c  the shared cache tier on httpd's socache providers
  *   metrics.c  the counters, the jwtauth-metrics handler, mod_status
  *   headers.c  claims to request headers, the token kept from backends
+ *   browser.c  browsers: Accept, the local return_to, JWTAuthLoginPage
  * and mod_jwtauth.c the module record, register_hooks and the init hooks.
  * Arrows: mod_jwtauth.c -> rooms -> config.c -> jose/.
  */
@@ -250,6 +251,15 @@ void jwtauth_headers_hooks(apr_pool_t *p);
 
 int jwtauth_login_handler(request_rec *r);
 int jwtauth_jwks_handler(request_rec *r);
+
+/* ---- browser.c ---- */
+
+/* The target of a login or logout form's return_to: value itself when it
+ * is a path of this server (one leading '/', no "//host" or "/\\host", no
+ * backslash, control character, space or non-ASCII byte, neither as it
+ * is nor after its %XX escapes are undone), else "/" (also for NULL or
+ * ""). */
+const char *jwtauth_local_return_to(apr_pool_t *p, const char *value);
 
 /* ---- resource.c ---- */
 
