@@ -101,3 +101,173 @@ const char *jwtauth_local_return_to(apr_pool_t *p, const char *value)
     /* still escapes after four rounds of decoding: nobody means that */
     return "/";
 }
+
+/* One qvalue (RFC 9110 section 12.4.2): "0", "0.5", "1.000", in
+ * thousandths; -1 when s[0..len) is none. */
+static int qvalue(const char *s, size_t len)
+{
+    int q, scale = 100;
+    size_t i;
+
+    if (!len || (s[0] != '0' && s[0] != '1')) {
+        return -1;
+    }
+    q = (s[0] - '0') * 1000;
+    if (len == 1) {
+        return q;
+    }
+    if (s[1] != '.' || len > 5) {
+        return -1;
+    }
+    for (i = 2; i < len; i++, scale /= 10) {
+        if (!apr_isdigit(s[i])) {
+            return -1;
+        }
+        q += (s[i] - '0') * scale;
+    }
+    return q > 1000 ? -1 : q;
+}
+
+/* Does r's Accept prefer an HTML page to JSON?  text/html (or text/ *)
+ * must have a higher q than application/json gets (from its own range,
+ * application/ * or * / *, the most specific one that names it, RFC 9110
+ * section 12.5.1) and than * / *.  A browser's navigation ("text/html,
+ * ...,* / *;q=0.8") does; curl's "* / *", an API client's
+ * "application/json" or no Accept at all do not; neither does a tie.  A
+ * media range whose q is no qvalue is left out. */
+int jwtauth_prefers_html(const request_rec *r)
+{
+    const char *s = apr_table_get(r->headers_in, "Accept");
+    int html = -1, html_spec = -1, json = -1, json_spec = -1, any = -1;
+
+    while (s && *s) {
+        const char *end = strchr(s, ','), *semi, *p;
+        size_t len = end ? (size_t)(end - s) : strlen(s), tlen;
+        int q = 1000;
+
+        while (len && (*s == ' ' || *s == '\t')) {
+            s++;
+            len--;
+        }
+        semi = memchr(s, ';', len);
+        tlen = semi ? (size_t)(semi - s) : len;
+        while (tlen && (s[tlen - 1] == ' ' || s[tlen - 1] == '\t')) {
+            tlen--;
+        }
+        /* the parameters: only q counts */
+        for (p = semi; p && p < s + len; ) {
+            const char *next = memchr(p + 1, ';', (size_t)(s + len - p - 1));
+            const char *pe = next ? next : s + len;
+
+            p++;
+            while (p < pe && (*p == ' ' || *p == '\t')) {
+                p++;
+            }
+            if (pe - p >= 2 && (*p == 'q' || *p == 'Q') && p[1] == '=') {
+                const char *v = p + 2, *ve = pe;
+
+                while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) {
+                    ve--;
+                }
+                q = qvalue(v, (size_t)(ve - v));
+            }
+            p = next;
+        }
+        if (q >= 0) {
+#define RANGE_IS(t) (tlen == sizeof(t) - 1 && !strncasecmp(s, t, tlen))
+            if (RANGE_IS("text/html") && html_spec < 2) {
+                html = q;
+                html_spec = 2;
+            }
+            else if (RANGE_IS("text/*") && html_spec < 1) {
+                html = q;
+                html_spec = 1;
+            }
+            else if (RANGE_IS("application/json") && json_spec < 2) {
+                json = q;
+                json_spec = 2;
+            }
+            else if (RANGE_IS("application/*") && json_spec < 1) {
+                json = q;
+                json_spec = 1;
+            }
+            else if (RANGE_IS("*/*")) {
+                any = q;
+                if (json_spec < 0) {
+                    json = q;
+                    json_spec = 0;
+                }
+            }
+#undef RANGE_IS
+        }
+        s = end ? end + 1 : NULL;
+    }
+    return html > 0 && html > json && html > any;
+}
+
+/* s percent-encoded as one query component: all but unreserved
+ * characters (RFC 3986 section 2.3) and '/' escaped. */
+const char *jwtauth_query_escape(apr_pool_t *p, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *buf = apr_palloc(p, 3 * strlen(s) + 1), *o = buf;
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (apr_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
+            || c == '/') {
+            *o++ = (char)c;
+        }
+        else {
+            *o++ = '%';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    *o = '\0';
+    return buf;
+}
+
+const char *jwtauth_login_page_url(request_rec *r,
+                                   const jwtauth_dir_conf *conf,
+                                   const char *query)
+{
+    return apr_pstrcat(r->pool, conf->login_page,
+                       strchr(conf->login_page, '?') ? "&" : "?", query,
+                       NULL);
+}
+
+/* The path and query the browser asked for: those of the request that
+ * came in (an internal redirect's first request), as it sent them. */
+static const char *asked_for(request_rec *r)
+{
+    while (r->prev) {
+        r = r->prev;
+    }
+    while (r->main) {
+        r = r->main;
+    }
+    if (!r->parsed_uri.path) {
+        return "/";
+    }
+    return r->parsed_uri.query
+           ? apr_pstrcat(r->pool, r->parsed_uri.path, "?",
+                         r->parsed_uri.query, NULL)
+           : r->parsed_uri.path;
+}
+
+int jwtauth_login_page_redirect(request_rec *r, const jwtauth_dir_conf *conf)
+{
+    if (r->main || !conf->cookie || !conf->login_page
+        || !jwtauth_prefers_html(r)) {
+        return DECLINED;
+    }
+    apr_table_setn(r->headers_out, "Location", jwtauth_login_page_url(
+        r, conf, apr_pstrcat(r->pool, "return_to=", jwtauth_query_escape(
+            r->pool, jwtauth_local_return_to(r->pool, asked_for(r))),
+            NULL)));
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    apr_table_mergen(r->err_headers_out, "Vary", "Accept");
+    return HTTP_SEE_OTHER;
+}

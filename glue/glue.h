@@ -112,6 +112,7 @@ typedef struct {
     const char *cookie_attrs;           /* JWTAuthCookieAttributes */
     apr_array_header_t *trusted_origins; /* JWTAuthTrustedOrigin:
                                           * const char * */
+    const char *login_page;             /* JWTAuthLoginPage */
     jwt_policy_t policy;                /* derived in merge */
 } jwtauth_dir_conf;
 
@@ -208,6 +209,17 @@ void jwtauth_access_child_init(apr_pool_t *p, server_rec *s);
  * or redirect in the same section); NULL outside a checked scope. */
 const jwtauth_result *jwtauth_applied_result(const request_rec *r);
 
+/* CSRF (README "A browser setup"): NULL when a POST, PUT, PATCH or
+ * DELETE may pass (its Origin is the request's own or a
+ * JWTAuthTrustedOrigin, or without Origin Sec-Fetch-Site: same-origin;
+ * other methods always), else why not (for the log).  The cookie-
+ * authenticated requests and the login form's POST (login.c). */
+const char *jwtauth_cross_site(request_rec *r, const jwtauth_dir_conf *conf);
+
+/* The 403 {"message": "Cross-site request refused!"} (an ErrorDocument
+ * 403 wins; a subrequest gets the status only). */
+int jwtauth_csrf_refused(request_rec *r);
+
 int jwtauth_check_access(request_rec *r);
 int jwtauth_check_access_any(request_rec *r);
 int jwtauth_check_user(request_rec *r);
@@ -260,6 +272,25 @@ int jwtauth_jwks_handler(request_rec *r);
  * is nor after its %XX escapes are undone), else "/" (also for NULL or
  * ""). */
 const char *jwtauth_local_return_to(apr_pool_t *p, const char *value);
+
+/* Does r's Accept prefer text/html to application/json and * / * (q
+ * values counted)?  A browser's navigation does, curl's * / * not. */
+int jwtauth_prefers_html(const request_rec *r);
+
+/* JWTAuthLoginPage with query ("error=1", "return_to=...") appended. */
+const char *jwtauth_login_page_url(request_rec *r,
+                                   const jwtauth_dir_conf *conf,
+                                   const char *query);
+
+/* The refusal of a request without a valid token, for a browser: with
+ * JWTAuthCookie and JWTAuthLoginPage set and an Accept that prefers
+ * text/html, Location is the login page with return_to=<the path and
+ * query asked for> and HTTP_SEE_OTHER is returned; else DECLINED (the
+ * JSON 401 follows).  Never for a subrequest. */
+int jwtauth_login_page_redirect(request_rec *r, const jwtauth_dir_conf *conf);
+
+/* Percent-encoded as one query component (all but unreserved and '/') */
+const char *jwtauth_query_escape(apr_pool_t *p, const char *s);
 
 /* ---- resource.c ---- */
 
