@@ -252,8 +252,28 @@ my @startup = (
      qr/JWTAuthLoginPage: .* holds a blank, a control character/],
 );
 
+# ---- apache2 -t: a login page under JWTAuth On is warned about (a loop):
+# [what, lines, warned?]
+my $secret = 'JWTAuthSecretFile "' . fixture('secret') . '"';
+my @loop = (
+    ['the page under JWTAuth On', [$secret, '<Location />', 'JWTAuth On',
+     'JWTAuthCookie jwt', 'JWTAuthLoginPage /login.html', '</Location>'], 1],
+    ['the page opened by JWTAuth Off', [$secret, '<Location />',
+     'JWTAuth On', 'JWTAuthCookie jwt', 'JWTAuthLoginPage /login.html',
+     '</Location>', '<Location /login.html>', 'JWTAuth Off', '</Location>'],
+     0],
+    ['server-wide, with a query, under JWTAuth On', [$secret,
+     'JWTAuthCookie jwt', 'JWTAuthLoginPage /in/login.html?x=1',
+     '<Location /in>', 'JWTAuth On', '</Location>'], 1],
+    ['no JWTAuthCookie: the page is never used', [$secret, '<Location />',
+     'JWTAuth On', 'JWTAuthLoginPage /login.html', '</Location>'], 0],
+    ['an https page elsewhere', [$secret, '<Location />', 'JWTAuth On',
+     'JWTAuthCookie jwt', 'JWTAuthLoginPage https://login.example/',
+     '</Location>'], 0],
+);
+
 plan tests => 2 * @page + 3 * @return_to + 3 * @login + 2 * @csrf
-              + 2 * @startup + 5,
+              + 2 * @startup + 2 * @loop + 5,
      need_cgi, need_module('mod_jwtauth.c');
 
 for my $row (@page) {
@@ -344,4 +364,13 @@ for my $row (@startup) {
     is($rc != 0 ? 1 : 0, $refused, "JWTAuthLoginPage $what: apache2 -t "
        . ($refused ? 'refuses' : 'passes')) or diag($out);
     like($out, $pattern, "JWTAuthLoginPage $what: output") or diag($out);
+}
+
+for my $row (@loop) {
+    my ($what, $lines, $warned) = @$row;
+    my ($rc, $out) = apache_t([], @$lines);
+    is($rc, 0, "login page loop: $what: apache2 -t passes") or diag($out);
+    is($out =~ /JWTAuthLoginPage \S+ is itself under JWTAuth On: a browser/
+       ? 1 : 0, $warned, "login page loop: $what: "
+       . ($warned ? 'warned' : 'no warning')) or diag($out);
 }
