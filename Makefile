@@ -20,7 +20,8 @@ JOSE_OBJ   = $(JOSE_SRC:.c=.o)
 JOSE_LIB   = jose/libjose.a
 GLUE_SRC   = glue/config.c glue/startup.c glue/access.c glue/authz.c \
              glue/login.c glue/jwks.c glue/socache.c glue/metrics.c \
-             glue/expr.c glue/resource.c glue/headers.c glue/browser.c
+             glue/expr.c glue/resource.c glue/headers.c glue/session.c \
+             glue/browser.c
 MOD_SRC    = mod_jwtauth.c $(GLUE_SRC)
 
 # WERROR=1 (set by .ci/run) turns warnings into errors: the project's own

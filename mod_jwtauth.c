@@ -20,7 +20,9 @@
 static int jwtauth_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp)
 {
-    return jwtauth_socache_pre_config(pconf);
+    int rv = jwtauth_socache_pre_config(pconf);
+
+    return rv != OK ? rv : jwtauth_session_pre_config(pconf);
 }
 
 static int jwtauth_post_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -28,13 +30,17 @@ static int jwtauth_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     int rv = jwtauth_metrics_post_config(pconf, s);
 
-    return rv != OK ? rv : jwtauth_socache_post_config(pconf, s);
+    if (rv == OK) {
+        rv = jwtauth_socache_post_config(pconf, s);
+    }
+    return rv != OK ? rv : jwtauth_session_post_config(pconf, s);
 }
 
 static void jwtauth_child_init(apr_pool_t *p, server_rec *s)
 {
     jwtauth_metrics_child_init(p, s);
     jwtauth_socache_child_init(p, s);
+    jwtauth_session_child_init(p, s);
     jwtauth_access_child_init(p, s);
 }
 
@@ -42,6 +48,8 @@ static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(jwtauth_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(jwtauth_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(jwtauth_session_check_config, NULL, NULL,
+                         APR_HOOK_MIDDLE);
     ap_hook_post_config(jwtauth_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(jwtauth_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* first, so that a missing or invalid token ends the request before
@@ -67,6 +75,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_handler(jwtauth_jwks_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(jwtauth_resource_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(jwtauth_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(jwtauth_logout_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(jwtauth_refresh_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, jwtauth_metrics_status, NULL, NULL,
                       APR_HOOK_MIDDLE);
 }

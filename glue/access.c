@@ -426,6 +426,9 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
                       "is missing or not a string or integer",
                       conf->policy.user_claim);
     }
+    else if (jwtauth_session_refused(r, res)) {
+        /* revoked, or the session store cannot say (logged there) */
+    }
     else if (cookie && (csrf = jwtauth_cross_site(r, conf))) {
         /* the token is good, the page that sent it is not */
         res->result = RESULT_CSRF;
@@ -605,6 +608,12 @@ static jwtauth_result *request_result(request_rec *r,
     return res;
 }
 
+const jwtauth_result *jwtauth_token_result(request_rec *r,
+                                           const jwtauth_dir_conf *conf)
+{
+    return request_result(r, conf);
+}
+
 /* A valid token: its user and claims for the rest of the request. */
 static void apply_result(request_rec *r, const jwtauth_result *res)
 {
@@ -694,6 +703,9 @@ static int token_phase(request_rec *r, int any_phase)
     if (res->result == RESULT_CSRF) {
         return jwtauth_csrf_refused(r);
     }
+    if (res->result == RESULT_UNAVAILABLE) {
+        return jwtauth_session_unavailable(r);
+    }
     return res->result == RESULT_BAD_REQUEST
            ? bad_request(r) : deny(r, res->result == RESULT_INVALID);
 }
@@ -738,6 +750,9 @@ int jwtauth_check_user(request_rec *r)
     }
     if (res && res->result == RESULT_CSRF) {
         return jwtauth_csrf_refused(r);
+    }
+    if (res && res->result == RESULT_UNAVAILABLE) {
+        return jwtauth_session_unavailable(r);
     }
     return deny(r, res && res->result == RESULT_INVALID);
 }

@@ -27,6 +27,7 @@
 #define DEFAULT_HEADER       "x-access-token"
 #define DEFAULT_USER_CLAIM   "sub"
 #define DEFAULT_LIFETIME     1800
+#define DEFAULT_SESSION_LIFETIME 86400
 #define MAX_KEY_FILE         65536
 #define MAX_SKIP_LINES       16
 #define MAX_LEEWAY           86400
@@ -93,6 +94,10 @@ void *create_jwtauth_dir_config(apr_pool_t *p, char *dir)
     conf->lifetime = UNSET;
     conf->sign_alg = JWT_ALG_UNKNOWN;
     conf->forward_token = UNSET;
+    conf->session_lifetime = UNSET;
+    conf->throttle_failures = UNSET;
+    conf->throttle_seconds = UNSET;
+    conf->throttle_addr_failures = UNSET;
     jwtauth_derive_policy(conf);
     return conf;
 }
@@ -145,6 +150,20 @@ void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(cookie_attrs);
     MERGE_PTR(trusted_origins);
     MERGE_PTR(login_page);
+    /* JWTAuthSessionLifetime; JWTAuthLoginThrottle, its three numbers
+     * together */
+    conf->session_lifetime = add->session_lifetime != UNSET
+                             ? add->session_lifetime : base->session_lifetime;
+    if (add->throttle_failures != UNSET) {
+        conf->throttle_failures = add->throttle_failures;
+        conf->throttle_seconds = add->throttle_seconds;
+        conf->throttle_addr_failures = add->throttle_addr_failures;
+    }
+    else {
+        conf->throttle_failures = base->throttle_failures;
+        conf->throttle_seconds = base->throttle_seconds;
+        conf->throttle_addr_failures = base->throttle_addr_failures;
+    }
     jwtauth_derive_policy(conf);
     return conf;
 }
@@ -157,6 +176,12 @@ const char *jwtauth_conf_header(const jwtauth_dir_conf *conf)
 apr_int64_t jwtauth_conf_lifetime(const jwtauth_dir_conf *conf)
 {
     return conf->lifetime == UNSET ? DEFAULT_LIFETIME : conf->lifetime;
+}
+
+apr_int64_t jwtauth_conf_session_lifetime(const jwtauth_dir_conf *conf)
+{
+    return conf->session_lifetime == UNSET ? DEFAULT_SESSION_LIFETIME
+                                           : conf->session_lifetime;
 }
 
 /* The key that signs at /login and its algorithm: JWTAuthSigningKeyFile,
@@ -254,6 +279,14 @@ static const char *set_lifetime(cmd_parms *cmd, void *dconf, const char *arg)
 {
     return parse_whole(cmd, arg, 1, MAX_LIFETIME,
                          &((jwtauth_dir_conf *)dconf)->lifetime);
+}
+
+/* JWTAuthSessionLifetime seconds: as long as a token may live, or more */
+static const char *set_session_lifetime(cmd_parms *cmd, void *dconf,
+                                        const char *arg)
+{
+    return parse_whole(cmd, arg, 1, MAX_LIFETIME,
+                       &((jwtauth_dir_conf *)dconf)->session_lifetime);
 }
 
 /* An HTTP field name is a token (RFC 9110 §5.1, §5.6.2). */
@@ -939,6 +972,19 @@ const command_rec jwtauth_cmds[] = {
                   RSRC_CONF, "MAC key of shared cache entries (32-64 bytes)"),
     AP_INIT_TAKE1("JWTAuthTokenLifetime", set_lifetime, NULL,
                   RSRC_CONF | ACCESS_CONF, "lifetime of issued tokens"),
+    AP_INIT_TAKE1("JWTAuthSessionLifetime", set_session_lifetime, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "seconds refreshes may extend a login from its auth_time"),
+    AP_INIT_TAKE1("JWTAuthSessionStore", jwtauth_set_session_store, NULL,
+                  RSRC_CONF, "socache provider[:args] that keeps "
+                  "revocations and login counters"),
+    AP_INIT_TAKE1("JWTAuthSessionStoreFailure", jwtauth_set_store_failure,
+                  NULL, RSRC_CONF,
+                  "open or closed: what requests get while the store is "
+                  "unreachable"),
+    AP_INIT_TAKE_ARGV("JWTAuthLoginThrottle", jwtauth_set_login_throttle,
+                      NULL, ACCESS_CONF, "failed logins per user name, the "
+                      "window in seconds [, failures per address]"),
     AP_INIT_TAKE23("JWTAuthLoginClaim", set_login_claim, NULL, ACCESS_CONF,
                    "claim name, ap_expr value and type string|int|bool"),
     AP_INIT_FLAG("JWTAuthCORSPreflight", ap_set_flag_slot,

@@ -12,7 +12,10 @@
  *   jwks.c     the jwtauth-jwks handler
  *   resource.c the jwtauth-resource-metadata handler (RFC 9728) and the
  *              resource_metadata parameter of the Bearer challenges
- *   socache.c  the shared cache tier on httpd's socache providers
+ *   socache.c  the module's socache instances, and on them the shared
+ *              cache tier
+ *   session.c  JWTAuthSessionStore: revocation, the jwtauth-logout and
+ *              jwtauth-refresh handlers, JWTAuthLoginThrottle
  *   metrics.c  the counters, the jwtauth-metrics handler, mod_status
  *   headers.c  claims to request headers, the token kept from backends
  *   browser.c  browsers: Accept, the local return_to, JWTAuthLoginPage
@@ -113,6 +116,10 @@ typedef struct {
     apr_array_header_t *trusted_origins; /* JWTAuthTrustedOrigin:
                                           * const char * */
     const char *login_page;             /* JWTAuthLoginPage */
+    apr_int64_t session_lifetime;       /* JWTAuthSessionLifetime, UNSET */
+    int throttle_failures;              /* JWTAuthLoginThrottle, UNSET: */
+    int throttle_seconds;               /* the window, */
+    int throttle_addr_failures;         /* the limit per client address */
     jwt_policy_t policy;                /* derived in merge */
 } jwtauth_dir_conf;
 
@@ -140,6 +147,7 @@ void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv);
 /* the defaults of unset members */
 const char *jwtauth_conf_header(const jwtauth_dir_conf *conf);
 apr_int64_t jwtauth_conf_lifetime(const jwtauth_dir_conf *conf);
+apr_int64_t jwtauth_conf_session_lifetime(const jwtauth_dir_conf *conf);
 
 /* The key that signs at /login and its algorithm, or NULL. */
 const jwt_key_t *jwtauth_conf_signer(const jwtauth_dir_conf *conf,
@@ -187,6 +195,8 @@ typedef enum {
     RESULT_INVALID,
     RESULT_BAD_REQUEST,                 /* RFC 6750 invalid_request: 400 */
     RESULT_CSRF,                        /* a valid cookie, cross-site: 403 */
+    RESULT_UNAVAILABLE,                 /* the session store cannot say
+                                         * whether it is revoked: 503 */
     RESULT_VALID
 } jwtauth_result_e;
 
@@ -219,6 +229,11 @@ const char *jwtauth_cross_site(request_rec *r, const jwtauth_dir_conf *conf);
 /* The 403 {"message": "Cross-site request refused!"} (an ErrorDocument
  * 403 wins; a subrequest gets the status only). */
 int jwtauth_csrf_refused(request_rec *r);
+/* The result of r's token under conf: the one the access hooks reached
+ * for r (or its parent, under the same policy), else decided now (the
+ * handlers that take a token in a scope without JWTAuth: session.c). */
+const jwtauth_result *jwtauth_token_result(request_rec *r,
+                                           const jwtauth_dir_conf *conf);
 
 int jwtauth_check_access(request_rec *r);
 int jwtauth_check_access_any(request_rec *r);
@@ -291,6 +306,14 @@ int jwtauth_login_page_redirect(request_rec *r, const jwtauth_dir_conf *conf);
 
 /* Percent-encoded as one query component (all but unreserved and '/') */
 const char *jwtauth_query_escape(apr_pool_t *p, const char *s);
+/* At most JWT_CREDS_MAX_BODY bytes of request body, NUL-terminated:
+ * OK, HTTP_REQUEST_ENTITY_TOO_LARGE or another error status. */
+int jwtauth_read_body(request_rec *r, const char **body, apr_size_t *len);
+
+/* Sign claims as /login does (the scope's signing key and algorithm):
+ * 1 and *token, or 0 (logged). */
+int jwtauth_sign_claims(const char **token, request_rec *r,
+                        const jwtauth_dir_conf *conf, json_t *claims);
 
 /* ---- resource.c ---- */
 
@@ -305,6 +328,39 @@ const char *jwtauth_challenge_resource(request_rec *r);
 
 /* ---- socache.c ---- */
 
+/* One socache instance (JWTAuthSharedCache, JWTAuthSessionStore): the
+ * provider and instance made by the directive (make), its global mutex
+ * when the provider is not safe across processes and its init in
+ * post_config (open), the mutex reopened in child_init (reopen), and
+ * get/put/del under that mutex.  get and put return the provider's
+ * status (APR_NOTFOUND for a miss) or the mutex's, then setting
+ * *lock_failed (when not NULL). */
+typedef struct jwtauth_socache jwtauth_socache;
+struct ap_socache_hints;
+
+const char *jwtauth_socache_make(jwtauth_socache **out, cmd_parms *cmd,
+                                 const char *arg, const char *mutex_name);
+const char *jwtauth_socache_spec(const jwtauth_socache *c);
+apr_status_t jwtauth_socache_open(jwtauth_socache *c, const char *ns,
+                                  const struct ap_socache_hints *hints,
+                                  apr_pool_t *pconf, server_rec *s);
+apr_status_t jwtauth_socache_reopen(jwtauth_socache *c, apr_pool_t *p);
+int jwtauth_socache_usable(const jwtauth_socache *c);
+apr_status_t jwtauth_socache_get(jwtauth_socache *c, server_rec *s,
+                                 const unsigned char *key, unsigned int klen,
+                                 unsigned char *val, unsigned int *vlen,
+                                 apr_pool_t *p, int *lock_failed);
+apr_status_t jwtauth_socache_put(jwtauth_socache *c, server_rec *s,
+                                 const unsigned char *key, unsigned int klen,
+                                 apr_time_t expiry, const unsigned char *val,
+                                 unsigned int vlen, apr_pool_t *p,
+                                 int *lock_failed);
+apr_status_t jwtauth_socache_del(jwtauth_socache *c, server_rec *s,
+                                 const unsigned char *key, unsigned int klen,
+                                 apr_pool_t *p);
+
+/* JWTAuthSharedCache, the shared tier of the validated-token cache */
+
 const char *jwtauth_set_shared_cache(cmd_parms *cmd, void *dconf,
                                      const char *arg);
 const char *jwtauth_set_shared_secret(cmd_parms *cmd, void *dconf,
@@ -316,6 +372,51 @@ void jwtauth_socache_child_init(apr_pool_t *p, server_rec *s);
 /* The shared tier's callbacks for this request, or NULL without one. */
 const jwt_shared_cache_t *jwtauth_shared_tier(request_rec *r,
                                               jwt_shared_cache_t *sh);
+
+/* ---- session.c ---- */
+
+#define MSG_UNAVAILABLE "{\"message\": \"Session store is unavailable!\"}"
+#define MSG_THROTTLED "{\"message\": \"Too many failed logins!\"}"
+
+/* JWTAuthSessionStore, JWTAuthSessionStoreFailure (server config),
+ * JWTAuthLoginThrottle */
+const char *jwtauth_set_session_store(cmd_parms *cmd, void *dconf,
+                                      const char *arg);
+const char *jwtauth_set_store_failure(cmd_parms *cmd, void *dconf,
+                                      const char *arg);
+const char *jwtauth_set_login_throttle(cmd_parms *cmd, void *dconf,
+                                       int argc, char *const argv[]);
+
+/* the init hooks: the store's mutex registered (pre_config), what needs
+ * a store refused without one (check_config), the store opened
+ * (post_config), its mutex reopened (child_init) */
+int jwtauth_session_pre_config(apr_pool_t *pconf);
+int jwtauth_session_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                 apr_pool_t *ptemp, server_rec *s);
+int jwtauth_session_post_config(apr_pool_t *pconf, server_rec *s);
+void jwtauth_session_child_init(apr_pool_t *p, server_rec *s);
+
+/* A valid token (res->jwt) against the store: 1 when it is refused,
+ * res->result and res->reason then set ("revoked", or
+ * "store_unavailable" while the store cannot say and
+ * JWTAuthSessionStoreFailure is closed) and the reason logged; 0 when
+ * it passes (always without a store). */
+int jwtauth_session_refused(request_rec *r, jwtauth_result *res);
+
+/* 503 with Retry-After and the JSON body (an ErrorDocument 503 wins;
+ * a subrequest gets the status only). */
+int jwtauth_session_unavailable(request_rec *r);
+
+/* JWTAuthLoginThrottle at jwtauth-login: before the password check
+ * (OK, or the status that refused the attempt: 429, 503), and after a
+ * failed one (counted for the user name and the client address). */
+int jwtauth_throttle_check(request_rec *r, const jwtauth_dir_conf *conf,
+                           const char *user);
+void jwtauth_throttle_failed(request_rec *r, const jwtauth_dir_conf *conf,
+                             const char *user);
+
+int jwtauth_logout_handler(request_rec *r);
+int jwtauth_refresh_handler(request_rec *r);
 
 /* ---- metrics.c ---- */
 
@@ -336,6 +437,9 @@ void jwtauth_metrics_cache(int thread_tier, int shared_tier, size_t len,
 
 /* One answer of jwtauth-login: a token (1) or a refusal (0). */
 void jwtauth_metrics_login(int success);
+
+/* One login attempt refused by JWTAuthLoginThrottle. */
+void jwtauth_metrics_login_throttled(void);
 
 
 int jwtauth_metrics_handler(request_rec *r);

@@ -48,8 +48,8 @@ static int login_refused(request_rec *r)
 }
 
 /* Read at most JWT_CREDS_MAX_BODY bytes of request body.  Returns OK,
- * HTTP_REQUEST_ENTITY_TOO_LARGE, or an error status. */
-static int read_body(request_rec *r, const char **body, apr_size_t *len)
+ * HTTP_REQUEST_ENTITY_TOO_LARGE, or an error status (session.c too). */
+int jwtauth_read_body(request_rec *r, const char **body, apr_size_t *len)
 {
     char *buf = apr_palloc(r->pool, JWT_CREDS_MAX_BODY + 1);
     apr_size_t got = 0;
@@ -114,7 +114,7 @@ static int read_credentials(request_rec *r, const char **user,
         && !media_type_is(ctype, "application/json")) {
         return HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
-    if ((rc = read_body(r, &body, &len)) != OK) {
+    if ((rc = jwtauth_read_body(r, &body, &len)) != OK) {
         return rc;
     }
     if (media_type_is(ctype, "application/json")
@@ -324,6 +324,27 @@ static json_t *login_claims(request_rec *r, const jwtauth_dir_conf *conf,
     return claims;
 }
 
+int jwtauth_sign_claims(const char **token, request_rec *r,
+                        const jwtauth_dir_conf *conf, json_t *claims)
+{
+    jwt_alg_e alg = JWT_ALG_UNKNOWN;
+    const jwt_key_t *key = jwtauth_conf_signer(conf, &alg);
+    jwt_error_t err;
+
+    if (!key) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuth: no key can "
+                      "sign here: set JWTAuthSecretFile or "
+                      "JWTAuthSigningKeyFile");
+        return 0;
+    }
+    if (!jwt_sign(token, r->pool, key, alg, claims, &err)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuth: cannot sign: "
+                      "%s", err.reason);
+        return 0;
+    }
+    return 1;
+}
+
 /* SetHandler jwtauth-login.  With JWTAuthCookie set and an Accept that
  * prefers text/html the client is a browser (README "A browser setup"):
  * a success is 303 to the form's local return_to with the cookie, a
@@ -340,7 +361,6 @@ int jwtauth_login_handler(request_rec *r)
     const char *return_to = "/";
     apr_int64_t now = apr_time_sec(apr_time_now());
     json_t *claims;
-    jwt_error_t err;
     int rc, browser;
 
     if (!r->handler || strcmp(r->handler, "jwtauth-login")) {
@@ -385,6 +405,10 @@ int jwtauth_login_handler(request_rec *r)
                                          r->method_number == M_POST)
                        : login_refused(r);
     }
+    /* JWTAuthLoginThrottle: no password check past the limit */
+    if ((rc = jwtauth_throttle_check(r, conf, user)) != OK) {
+        return rc;
+    }
     switch (check_password(r, conf, user, password)) {
     case AUTH_GRANTED:
         break;
@@ -394,15 +418,14 @@ int jwtauth_login_handler(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "JWTAuth login: user %s: not verified", user);
         r->user = NULL;
+        jwtauth_throttle_failed(r, conf, user);
         return browser ? browser_refused(r, conf, return_to, 1)
                        : login_refused(r);
     }
     if (!(claims = login_claims(r, conf, user, now))) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (!jwt_sign(&token, r->pool, key, alg, claims, &err)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuth login: cannot "
-                      "sign: %s", err.reason);
+    if (!jwtauth_sign_claims(&token, r, conf, claims)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     jwtauth_metrics_login(1);

@@ -52,12 +52,16 @@ enum {
     C_REQ_INVALID_REQUEST,
     C_REQ_SCOPE,
     C_REQ_CSRF,
+    C_REQ_REVOKED,
+    C_REQ_STORE_UNAVAILABLE,
+    C_REQ_SESSION_EXPIRED,
     C_CACHE_THREAD_HIT,
     C_CACHE_THREAD_MISS,
     C_CACHE_SHARED_HIT,
     C_CACHE_SHARED_MISS,
     C_LOGIN_SUCCESS,
     C_LOGIN_FAILURE,
+    C_LOGIN_THROTTLED,
     COUNTERS
 };
 
@@ -104,6 +108,9 @@ static const struct {
     REQ(C_REQ_INVALID_REQUEST, "invalid_request"),
     REQ(C_REQ_SCOPE, "scope"),
     REQ(C_REQ_CSRF, "csrf"),
+    REQ(C_REQ_REVOKED, "revoked"),
+    REQ(C_REQ_STORE_UNAVAILABLE, "store_unavailable"),
+    REQ(C_REQ_SESSION_EXPIRED, "session_expired"),
 #undef REQ
     [C_CACHE_THREAD_HIT] = { 1, "tier=\"thread\",result=\"hit\"",
                              "cache_thread_hits", NULL },
@@ -115,6 +122,8 @@ static const struct {
                               "cache_shared_misses", NULL },
     [C_LOGIN_SUCCESS] = { 2, "result=\"success\"", "logins_success", NULL },
     [C_LOGIN_FAILURE] = { 2, "result=\"failure\"", "logins_failure", NULL },
+    [C_LOGIN_THROTTLED] = { 2, "result=\"throttled\"", "logins_throttled",
+                            NULL },
 };
 
 /* One process's counters, on cache lines of their own (SLOT_SIZE) so
@@ -150,7 +159,7 @@ void jwtauth_metrics_request(const char *reason)
         count(C_REQ_ACCEPTED);
         return;
     }
-    for (c = C_REQ_MISSING; c <= C_REQ_CSRF; c++) {
+    for (c = C_REQ_MISSING; c <= C_REQ_SESSION_EXPIRED; c++) {
         if (counters[c].reason && !strcmp(reason, counters[c].reason)) {
             count(c);
             return;
@@ -181,6 +190,11 @@ void jwtauth_metrics_cache(int thread_tier, int shared_tier, size_t len,
 void jwtauth_metrics_login(int success)
 {
     count(success ? C_LOGIN_SUCCESS : C_LOGIN_FAILURE);
+}
+
+void jwtauth_metrics_login_throttled(void)
+{
+    count(C_LOGIN_THROTTLED);
 }
 
 static apr_status_t slots_reset(void *data)
