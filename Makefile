@@ -153,7 +153,7 @@ bench: all
 
 # `make run` itself, end to end, on a free port
 demo-test: all
-	prove -v t/demo/demo.t t/demo/staged.t
+	prove -v t/demo/demo.t t/demo/staged.t t/demo/browser.t
 
 # `make test` runs `make check` where httpd's children can read the
 # checkout (build/test.sh copies it under /tmp when they cannot)
