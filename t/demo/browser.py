@@ -147,6 +147,9 @@ def walk(d, foreign):
     seen['cross-site form: body'] = body_text(d)
     # log out: the login page again, the cookie gone
     d.get(BASE + '/')
+    # the token itself, for browser.t to present again after the logout
+    # (never printed on its own: browser.t only sends it)
+    seen['token before log out'] = (d.get_cookie('jwt') or {}).get('value')
     submit(d, d.find_element(By.CSS_SELECTOR, '#logout button'))
     seen['log out: url'] = d.current_url
     seen['log out: title'] = d.title

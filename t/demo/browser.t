@@ -59,6 +59,17 @@ for my $s (@steps) {
     is_deeply($seen->{$what}, $want, $what);
 }
 
+# the logout ended the token itself (JWTAuthSessionStore), not only the
+# cookie: presented again, in the cookie or the header, it is refused
+my $old = $seen->{'token before log out'} // '';
+ok($old =~ /^[\w-]+\.[\w-]+\.[\w-]+$/, 'the token of the session was seen');
+for my $h (['Cookie' => "jwt=$old"], ['x-access-token' => $old]) {
+    my $res = $http->get("$base/", { headers => { @$h } });
+    is("$res->{status} $res->{content}",
+       '401 {"message": "Token is invalid!"}',
+       "the token after the logout, in $h->[0]: refused");
+}
+
 # the browser, the driver and the profile are gone
 ok(@{ $seen->{pids} || [] } >= 2, 'browser.py saw the driver and browser '
    . 'pids');
