@@ -229,6 +229,8 @@ const char *jwtauth_query_escape(apr_pool_t *p, const char *s)
     return buf;
 }
 
+/* JWTAuthLoginPage with query appended ('&' when it has a query of its
+ * own). */
 const char *jwtauth_login_page_url(request_rec *r,
                                    const jwtauth_dir_conf *conf,
                                    const char *query)
@@ -257,6 +259,10 @@ static const char *asked_for(request_rec *r)
            : r->parsed_uri.path;
 }
 
+/* A browser's refusal: 303 to the login page with the return_to it
+ * asked for (a local path: jwtauth_local_return_to, as the login form
+ * will check it again).  Not cached, and varying with Accept, since an
+ * API client gets the JSON 401 at the same URL. */
 int jwtauth_login_page_redirect(request_rec *r, const jwtauth_dir_conf *conf)
 {
     if (r->main || !conf->cookie || !conf->login_page

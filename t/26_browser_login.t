@@ -252,6 +252,20 @@ my @startup = (
      qr/JWTAuthLoginPage: .* holds a blank, a control character/],
 );
 
+# ---- JWTAUTH_ERROR of the browser's answers, from the access log: [row,
+# method, path, headers, body, "status reason"]
+my @reasons = (
+    ['page-missing', 'GET', '/bl/hello.html', [Accept => $CHROME], undef,
+     '303 missing'],
+    ['page-expired', 'GET', '/bl/hello.html',
+     [Accept => $CHROME, Cookie => "jwt=$expired"], undef, '303 expired'],
+    ['login-failed', 'POST', '/bl-login', [@FORM, Accept => $CHROME,
+     Origin => $own], $bad, '303 credentials'],
+    ['login-csrf', 'POST', '/bl-login', [@FORM, Accept => $CHROME,
+     Origin => 'https://evil.example'], $good, '403 csrf'],
+    ['login-ok', 'POST', '/bl-login', [@FORM, Accept => $CHROME,
+     Origin => $own], $good, '303 -'],
+);
 # ---- apache2 -t: a login page under JWTAuth On is warned about (a loop):
 # [what, lines, warned?]
 my $secret = 'JWTAuthSecretFile "' . fixture('secret') . '"';
@@ -273,7 +287,7 @@ my @loop = (
 );
 
 plan tests => 2 * @page + 3 * @return_to + 3 * @login + 2 * @csrf
-              + 2 * @startup + 2 * @loop + 5,
+              + 2 * @startup + 2 * @loop + @reasons + 5,
      need_cgi, need_module('mod_jwtauth.c');
 
 for my $row (@page) {
@@ -343,6 +357,20 @@ my @log = t_finish_error_log_watch();
 like("@log", qr/cross-site login form refused \(csrf\): Origin https:\/\/evil\.example/,
      'login CSRF: the reason is logged');
 unlike("@log", qr/sekrit/, 'login CSRF: the password is not logged');
+
+my $blog = Apache::Test::vars('t_logs') . '/browser_log';
+my $bstart = -s $blog // 0;
+req($_->[1], $_->[2], [@{ $_->[3] }, 'X-Bl-Row' => $_->[0]], $_->[4])
+    for @reasons;
+my %logged;
+for (1 .. 20) {
+    open my $fh, '<', $blog or last;
+    seek $fh, $bstart, 0;
+    %logged = map { chomp; split / /, $_, 2 } <$fh>;
+    last if keys %logged >= @reasons;
+    select undef, undef, undef, 0.1;
+}
+is($logged{$_->[0]}, $_->[5], "JWTAUTH_ERROR: $_->[0]") for @reasons;
 
 # the login a browser gets opens the protected page with its cookie
 {

@@ -28,7 +28,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 BASE = sys.argv[1].rstrip('/')
-WAIT = 15
+WAIT = 30
 seen = {}
 
 
@@ -165,6 +165,9 @@ def walk(d, foreign):
 
 
 def main():
+    # timeout(1) in browser.t sends SIGTERM: unwind through the finally
+    # below, which stops the browser and the driver
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
     profile = tempfile.mkdtemp(prefix='jwtauth-chromium.', dir='/tmp')
     foreign = foreign_server()
     opts = webdriver.ChromeOptions()

@@ -23,6 +23,7 @@ ok($up, "demo answers at $base");
 
 my $out = `timeout 180 /usr/bin/python3 $FindBin::Bin/browser.py $base`;
 my $seen = eval { decode_json($out) } || {};
+ok(keys %$seen, 'browser.py reported what the browser saw') or diag($out);
 is($seen->{error}, undef, 'the browser ran without a WebDriver error');
 
 my $login = "$base/login.html";
