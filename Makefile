@@ -20,7 +20,8 @@ JOSE_OBJ   = $(JOSE_SRC:.c=.o)
 JOSE_LIB   = jose/libjose.a
 GLUE_SRC   = glue/config.c glue/startup.c glue/access.c glue/authz.c \
              glue/login.c glue/jwks.c glue/socache.c glue/metrics.c \
-             glue/expr.c glue/resource.c glue/headers.c glue/session.c
+             glue/expr.c glue/resource.c glue/headers.c glue/session.c \
+             glue/browser.c
 MOD_SRC    = mod_jwtauth.c $(GLUE_SRC)
 
 # WERROR=1 (set by .ci/run) turns warnings into errors: the project's own
@@ -152,7 +153,7 @@ bench: all
 
 # `make run` itself, end to end, on a free port
 demo-test: all
-	prove -v t/demo/demo.t t/demo/staged.t
+	prove -v t/demo/demo.t t/demo/staged.t t/demo/browser.t
 
 # `make test` runs `make check` where httpd's children can read the
 # checkout (build/test.sh copies it under /tmp when they cannot)

@@ -265,7 +265,7 @@ static const char *own_origin(request_rec *r)
  * without it Sec-Fetch-Site: same-origin.  "Origin: null" (a sandbox,
  * a redirect across origins) matches nothing.  NULL when it may pass,
  * else why not. */
-static const char *cross_site(request_rec *r, const jwtauth_dir_conf *conf)
+const char *jwtauth_cross_site(request_rec *r, const jwtauth_dir_conf *conf)
 {
     const request_rec *m = r;
     const char *origin, *site;
@@ -429,7 +429,7 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
     else if (jwtauth_session_refused(r, res)) {
         /* revoked, or the session store cannot say (logged there) */
     }
-    else if (cookie && (csrf = cross_site(r, conf))) {
+    else if (cookie && (csrf = jwtauth_cross_site(r, conf))) {
         /* the token is good, the page that sent it is not */
         res->result = RESULT_CSRF;
         res->reason = "csrf";
@@ -512,7 +512,14 @@ static int deny(request_rec *r, int invalid)
 {
     const char *realm = ap_auth_name(r) ? ap_auth_name(r)
                                         : DEFAULT_BEARER_REALM;
+    const jwtauth_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                        &jwtauth_module);
 
+    /* JWTAuthLoginPage: a browser goes to the login page instead, before
+     * an ErrorDocument 401 (which still answers everyone else) */
+    if (jwtauth_login_page_redirect(r, conf) == HTTP_SEE_OTHER) {
+        return HTTP_SEE_OTHER;
+    }
     apr_table_setn(r->err_headers_out, "WWW-Authenticate",
                    apr_psprintf(r->pool, "Bearer realm=\"%s\"%s%s",
                                 ap_escape_quotes(r->pool, realm),
@@ -562,7 +569,7 @@ static int bad_request(request_rec *r)
  * and the JSON body.  As deny(): an admin's ErrorDocument 403 wins,
  * subrequests only get the status, and the body is never read.  No
  * challenge: the token is good, another would not help. */
-static int csrf_refused(request_rec *r)
+int jwtauth_csrf_refused(request_rec *r)
 {
     if (r->main) {
         return HTTP_FORBIDDEN;
@@ -694,7 +701,7 @@ static int token_phase(request_rec *r, int any_phase)
         return HTTP_UNAUTHORIZED;
     }
     if (res->result == RESULT_CSRF) {
-        return csrf_refused(r);
+        return jwtauth_csrf_refused(r);
     }
     if (res->result == RESULT_UNAVAILABLE) {
         return jwtauth_session_unavailable(r);
@@ -742,7 +749,7 @@ int jwtauth_check_user(request_rec *r)
         return bad_request(r);
     }
     if (res && res->result == RESULT_CSRF) {
-        return csrf_refused(r);
+        return jwtauth_csrf_refused(r);
     }
     if (res && res->result == RESULT_UNAVAILABLE) {
         return jwtauth_session_unavailable(r);

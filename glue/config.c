@@ -149,6 +149,7 @@ void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(cookie);
     MERGE_PTR(cookie_attrs);
     MERGE_PTR(trusted_origins);
+    MERGE_PTR(login_page);
     /* JWTAuthSessionLifetime; JWTAuthLoginThrottle, its three numbers
      * together */
     conf->session_lifetime = add->session_lifetime != UNSET
@@ -854,6 +855,32 @@ static const char *set_trusted_origins(cmd_parms *cmd, void *dconf, int argc,
     return NULL;
 }
 
+/* JWTAuthLoginPage url: a path of this server (what return_to allows,
+ * no '#') or an absolute https URL (check_url); the 303s append their
+ * query to it, so no fragment either way. */
+static const char *set_login_page(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    const char *err = NULL;
+
+    if (arg[0] == '/') {
+        if (strcmp(jwtauth_local_return_to(cmd->temp_pool, arg), arg)
+            || strchr(arg, '#') || strchr(arg, '"')) {
+            err = apr_psprintf(cmd->pool, "%s: '%s' is not a local path "
+                               "(one leading '/', printable ASCII, no "
+                               "backslash, quote or fragment)",
+                               cmd->cmd->name, arg);
+        }
+    }
+    else {
+        err = check_url(cmd, arg);
+    }
+    if (!err) {
+        ((jwtauth_dir_conf *)dconf)->login_page = arg;
+    }
+    return err;
+}
+
 /* JWTAuthScopes scope...: RFC 6749 scope-tokens, as Require jwt-scope */
 static const char *set_scopes(cmd_parms *cmd, void *dconf, int argc,
                               char *const argv[])
@@ -899,6 +926,10 @@ const command_rec jwtauth_cmds[] = {
                       RSRC_CONF | ACCESS_CONF,
                       "origins besides the server's own that may send "
                       "cookie-authenticated POST, PUT, PATCH, DELETE"),
+    AP_INIT_TAKE1("JWTAuthLoginPage", set_login_page, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "page that browsers without a valid token are sent to "
+                  "(303, with return_to)"),
     AP_INIT_TAKE1("JWTAuthSecretFile", set_secret_file, NULL,
                   RSRC_CONF | ACCESS_CONF, "file holding the HMAC secret"),
     AP_INIT_TAKE12("JWTAuthKeyFile", set_key_file, NULL,

@@ -18,6 +18,7 @@
  *              jwtauth-refresh handlers, JWTAuthLoginThrottle
  *   metrics.c  the counters, the jwtauth-metrics handler, mod_status
  *   headers.c  claims to request headers, the token kept from backends
+ *   browser.c  browsers: Accept, the local return_to, JWTAuthLoginPage
  * and mod_jwtauth.c the module record, register_hooks and the init hooks.
  * Arrows: mod_jwtauth.c -> rooms -> config.c -> jose/.
  */
@@ -114,6 +115,7 @@ typedef struct {
     const char *cookie_attrs;           /* JWTAuthCookieAttributes */
     apr_array_header_t *trusted_origins; /* JWTAuthTrustedOrigin:
                                           * const char * */
+    const char *login_page;             /* JWTAuthLoginPage */
     apr_int64_t session_lifetime;       /* JWTAuthSessionLifetime, UNSET */
     int throttle_failures;              /* JWTAuthLoginThrottle, UNSET: */
     int throttle_seconds;               /* the window, */
@@ -217,6 +219,16 @@ void jwtauth_access_child_init(apr_pool_t *p, server_rec *s);
  * or redirect in the same section); NULL outside a checked scope. */
 const jwtauth_result *jwtauth_applied_result(const request_rec *r);
 
+/* CSRF (README "A browser setup"): NULL when a POST, PUT, PATCH or
+ * DELETE may pass (its Origin is the request's own or a
+ * JWTAuthTrustedOrigin, or without Origin Sec-Fetch-Site: same-origin;
+ * other methods always), else why not (for the log).  The cookie-
+ * authenticated requests and the login form's POST (login.c). */
+const char *jwtauth_cross_site(request_rec *r, const jwtauth_dir_conf *conf);
+
+/* The 403 {"message": "Cross-site request refused!"} (an ErrorDocument
+ * 403 wins; a subrequest gets the status only). */
+int jwtauth_csrf_refused(request_rec *r);
 /* The result of r's token under conf: the one the access hooks reached
  * for r (or its parent, under the same policy), else decided now (the
  * handlers that take a token in a scope without JWTAuth: session.c). */
@@ -267,6 +279,33 @@ void jwtauth_headers_hooks(apr_pool_t *p);
 int jwtauth_login_handler(request_rec *r);
 int jwtauth_jwks_handler(request_rec *r);
 
+/* ---- browser.c ---- */
+
+/* The target of a login or logout form's return_to: value itself when it
+ * is a path of this server (one leading '/', no "//host" or "/\\host", no
+ * backslash, control character, space or non-ASCII byte, neither as it
+ * is nor after its %XX escapes are undone), else "/" (also for NULL or
+ * ""). */
+const char *jwtauth_local_return_to(apr_pool_t *p, const char *value);
+
+/* Does r's Accept prefer text/html to application/json and * / * (q
+ * values counted)?  A browser's navigation does, curl's * / * not. */
+int jwtauth_prefers_html(const request_rec *r);
+
+/* JWTAuthLoginPage with query ("error=1", "return_to=...") appended. */
+const char *jwtauth_login_page_url(request_rec *r,
+                                   const jwtauth_dir_conf *conf,
+                                   const char *query);
+
+/* The refusal of a request without a valid token, for a browser: with
+ * JWTAuthCookie and JWTAuthLoginPage set and an Accept that prefers
+ * text/html, Location is the login page with return_to=<the path and
+ * query asked for> and HTTP_SEE_OTHER is returned; else DECLINED (the
+ * JSON 401 follows).  Never for a subrequest. */
+int jwtauth_login_page_redirect(request_rec *r, const jwtauth_dir_conf *conf);
+
+/* Percent-encoded as one query component (all but unreserved and '/') */
+const char *jwtauth_query_escape(apr_pool_t *p, const char *s);
 /* At most JWT_CREDS_MAX_BODY bytes of request body, NUL-terminated:
  * OK, HTTP_REQUEST_ENTITY_TOO_LARGE or another error status. */
 int jwtauth_read_body(request_rec *r, const char **body, apr_size_t *len);
@@ -375,11 +414,6 @@ int jwtauth_throttle_check(request_rec *r, const jwtauth_dir_conf *conf,
                            const char *user);
 void jwtauth_throttle_failed(request_rec *r, const jwtauth_dir_conf *conf,
                              const char *user);
-
-/* The return_to of a form (logout, browser login) when it is a local
- * path: "/..." but never "//" or "/\\", and no backslash, blank or
- * control character anywhere (so no scheme either); else "/". */
-const char *jwtauth_local_return_to(const char *return_to);
 
 int jwtauth_logout_handler(request_rec *r);
 int jwtauth_refresh_handler(request_rec *r);

@@ -88,9 +88,10 @@ static int media_type_is(const char *ctype, const char *want)
 
 /* Credentials from Basic, a form or a JSON body.  OK with *user set to
  * NULL when the client sent none we can read; another status for a body
- * we refuse outright. */
+ * we refuse outright.  *form is the body of a form (its return_to is read
+ * later), else NULL. */
 static int read_credentials(request_rec *r, const char **user,
-                            const char **password)
+                            const char **password, const char **form)
 {
     const char *authz = apr_table_get(r->headers_in, "Authorization");
     const char *ctype = apr_table_get(r->headers_in, "Content-Type");
@@ -99,6 +100,7 @@ static int read_credentials(request_rec *r, const char **user,
     int rc;
 
     *user = NULL;
+    *form = NULL;
     if (authz) {
         if (!jwt_creds_basic(user, password, r->pool, authz)) {
             *user = NULL;
@@ -120,7 +122,88 @@ static int read_credentials(request_rec *r, const char **user,
         : !jwt_creds_form(user, password, r->pool, body, len)) {
         *user = NULL;
     }
+    if (!media_type_is(ctype, "application/json")) {
+        *form = body;
+    }
     return OK;
+}
+
+/* Is r the POST of a login form (a body any page may send cross-site,
+ * unlike a JSON body, which needs a CORS preflight, or Authorization,
+ * which a page cannot set on another origin)? */
+static int form_post(request_rec *r)
+{
+    return r->method_number == M_POST
+           && !apr_table_get(r->headers_in, "Authorization")
+           && media_type_is(apr_table_get(r->headers_in, "Content-Type"),
+                            "application/x-www-form-urlencoded");
+}
+
+/* The value of the form field return_to, decoded (%XX and '+'), when the
+ * form has it exactly once; else NULL. */
+static const char *form_return_to(request_rec *r, const char *form)
+{
+    const char *s = form, *found = NULL;
+    size_t flen = sizeof("return_to=") - 1;
+
+    while (s && *s) {
+        const char *amp = strchr(s, '&');
+        size_t len = amp ? (size_t)(amp - s) : strlen(s);
+
+        if (len >= flen && !strncmp(s, "return_to=", flen)) {
+            char *v;
+
+            if (found) {
+                return NULL;
+            }
+            v = apr_pstrmemdup(r->pool, s + flen, len - flen);
+            if (ap_unescape_urlencoded(v) != OK) {
+                return NULL;
+            }
+            found = v;
+        }
+        s = amp ? amp + 1 : NULL;
+    }
+    return found;
+}
+
+/* A browser's answer: 303 to location, with a short page for whoever
+ * does not follow it; nothing of it may be cached. */
+static int see_other(request_rec *r, const char *location)
+{
+    apr_table_setn(r->headers_out, "Location", location);
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_mergen(r->headers_out, "Vary", "Accept");
+    r->status = HTTP_SEE_OTHER;
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    ap_rvputs(r, "<!doctype html><title>See other</title><a href=\"",
+              ap_escape_html(r->pool, location), "\">continue</a>\n", NULL);
+    return OK;
+}
+
+/* A browser's failed login: 303 to JWTAuthLoginPage?error=1 (with the
+ * return_to it came with), or the 401 of every client without a login
+ * page.  A GET without credentials is no failure: the plain login
+ * page. */
+static int browser_refused(request_rec *r, const jwtauth_dir_conf *conf,
+                           const char *return_to, int attempted)
+{
+    const char *q;
+
+    if (!conf->login_page) {
+        return login_refused(r);
+    }
+    apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR, "credentials");
+    jwtauth_metrics_login(0);
+    q = attempted ? "error=1" : NULL;
+    if (strcmp(return_to, "/")) {
+        const char *rt = apr_pstrcat(r->pool, "return_to=",
+                                     jwtauth_query_escape(r->pool,
+                                                          return_to), NULL);
+        q = q ? apr_pstrcat(r->pool, q, "&", rt, NULL) : rt;
+    }
+    return see_other(r, q ? jwtauth_login_page_url(r, conf, q)
+                          : conf->login_page);
 }
 
 /* Run the providers in order; the first that knows the user decides. */
@@ -262,15 +345,23 @@ int jwtauth_sign_claims(const char **token, request_rec *r,
     return 1;
 }
 
+/* SetHandler jwtauth-login.  With JWTAuthCookie set and an Accept that
+ * prefers text/html the client is a browser (README "A browser setup"):
+ * a success is 303 to the form's local return_to with the cookie, a
+ * failure 303 to JWTAuthLoginPage?error=1; every other client gets the
+ * JSON token or the 401 as before.  In a cookie scope a form POST must
+ * pass the CSRF check first (login CSRF: a foreign page would log the
+ * victim in as the attacker), before any password is checked. */
 int jwtauth_login_handler(request_rec *r)
 {
     const jwtauth_dir_conf *conf;
     const jwt_key_t *key;
     jwt_alg_e alg = JWT_ALG_UNKNOWN;
-    const char *user, *password, *token;
+    const char *user, *password, *token, *form, *csrf;
+    const char *return_to = "/";
     apr_int64_t now = apr_time_sec(apr_time_now());
     json_t *claims;
-    int rc;
+    int rc, browser;
 
     if (!r->handler || strcmp(r->handler, "jwtauth-login")) {
         return DECLINED;
@@ -286,13 +377,33 @@ int jwtauth_login_handler(request_rec *r)
                       "JWTAuthSigningKeyFile");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if ((rc = read_credentials(r, &user, &password)) != OK) {
+    if (conf->cookie && form_post(r)
+        && (csrf = jwtauth_cross_site(r, conf))) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTAuth login: "
+                      "cross-site login form refused (csrf): %s", csrf);
+        apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR, "csrf");
+        jwtauth_metrics_login(0);
+        return jwtauth_csrf_refused(r);
+    }
+    /* a browser: its login form, or its navigation to the login URL;
+     * Basic and JSON are API clients' */
+    browser = conf->cookie && jwtauth_prefers_html(r)
+              && (form_post(r) || (r->method_number == M_GET
+                                   && !apr_table_get(r->headers_in,
+                                                     "Authorization")));
+    if ((rc = read_credentials(r, &user, &password, &form)) != OK) {
         return rc;
+    }
+    if (browser && form) {
+        return_to = jwtauth_local_return_to(r->pool,
+                                            form_return_to(r, form));
     }
     if (!user) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "JWTAuth login: no readable credentials");
-        return login_refused(r);
+        return browser ? browser_refused(r, conf, return_to,
+                                         r->method_number == M_POST)
+                       : login_refused(r);
     }
     /* JWTAuthLoginThrottle: no password check past the limit */
     if ((rc = jwtauth_throttle_check(r, conf, user)) != OK) {
@@ -308,7 +419,8 @@ int jwtauth_login_handler(request_rec *r)
                       "JWTAuth login: user %s: not verified", user);
         r->user = NULL;
         jwtauth_throttle_failed(r, conf, user);
-        return login_refused(r);
+        return browser ? browser_refused(r, conf, return_to, 1)
+                       : login_refused(r);
     }
     if (!(claims = login_claims(r, conf, user, now))) {
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -326,6 +438,9 @@ int jwtauth_login_handler(request_rec *r)
                                                        : DEFAULT_COOKIE_ATTRS,
                                     jwtauth_conf_lifetime(conf)));
     }
+    if (browser) {
+        return see_other(r, return_to);
+    }
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "Pragma", "no-cache");
     ap_set_content_type(r, "application/json");
@@ -334,4 +449,3 @@ int jwtauth_login_handler(request_rec *r)
                jwtauth_conf_lifetime(conf));
     return OK;
 }
-

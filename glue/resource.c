@@ -111,7 +111,7 @@ static const char *jwks_uri(request_rec *r, const char *resource)
 static char *metadata(request_rec *r, const jwtauth_dir_conf *conf)
 {
     json_t *doc = jwt_json_pool(r->pool, json_object());
-    json_t *list;
+    json_t *list = NULL;
     const char *jwks = jwks_uri(r, conf->resource);
     char *text, *copy;
     int i, bad;

@@ -653,23 +653,6 @@ void jwtauth_throttle_failed(request_rec *r, const jwtauth_dir_conf *conf,
 
 /* ---- jwtauth-logout, jwtauth-refresh ---- */
 
-const char *jwtauth_local_return_to(const char *to)
-{
-    const char *s;
-
-    if (!to || to[0] != '/' || to[1] == '/' || to[1] == '\\') {
-        return "/";
-    }
-    for (s = to; *s; s++) {
-        if (*s == '\\' || apr_iscntrl(*s) || *s == ' ') {
-            return "/";
-        }
-    }
-    /* a scheme would need a ':' before the first '/', and the first
-     * byte is '/': none can be read here */
-    return to;
-}
-
 /* Set-Cookie for the scope's JWTAuthCookie: value with Max-Age (0 with
  * an empty value clears it), the attributes /login sets it with. */
 static void set_cookie(request_rec *r, const jwtauth_dir_conf *conf,
@@ -875,7 +858,7 @@ int jwtauth_logout_handler(request_rec *r)
 {
     const jwtauth_dir_conf *conf;
     const jwtauth_result *res;
-    const char *return_to, *accept;
+    const char *return_to;
     apr_int64_t now = apr_time_sec(apr_time_now());
     int rc, all, form, browser;
 
@@ -885,9 +868,7 @@ int jwtauth_logout_handler(request_rec *r)
     if ((rc = logout_body(r, &all, &return_to, &form)) != OK) {
         return handler_refusal(r, rc);
     }
-    accept = apr_table_get(r->headers_in, "Accept");
-    browser = form && (return_to || (accept && ap_strstr_c(accept,
-                                                           "text/html")));
+    browser = form && (return_to || jwtauth_prefers_html(r));
     if (browser && (res->result == RESULT_MISSING
                     || res->result == RESULT_INVALID)) {
         /* a browser whose token has gone already: nothing to revoke,
@@ -895,7 +876,7 @@ int jwtauth_logout_handler(request_rec *r)
         apr_table_setn(r->subprocess_env, JWTAUTH_ERROR_VAR, res->reason);
         set_cookie(r, conf, "", 0);
         apr_table_setn(r->headers_out, "Location",
-                       jwtauth_local_return_to(return_to));
+                       jwtauth_local_return_to(r->pool, return_to));
         return HTTP_SEE_OTHER;
     }
     if (res->result != RESULT_VALID) {
@@ -916,7 +897,7 @@ int jwtauth_logout_handler(request_rec *r)
                                "cleared, the token stays valid)");
     if (browser) {
         apr_table_setn(r->headers_out, "Location",
-                       jwtauth_local_return_to(return_to));
+                       jwtauth_local_return_to(r->pool, return_to));
         return HTTP_SEE_OTHER;
     }
     ap_set_content_type(r, "application/json");

@@ -404,6 +404,62 @@ static ap_conf_vector_t *directory_scope(apr_pool_t *p,
     return v;
 }
 
+/* JWTAuthLoginPage: a local login page that the <Location> sections put
+ * under JWTAuth On would send a browser without a token to itself again
+ * and again: warned about once per page and server (a <Directory> or
+ * .htaccess may still open it, which only a request can tell). */
+static void warn_login_page(apr_pool_t *p, server_rec *s, apr_hash_t *warned,
+                            ap_conf_vector_t *base, apr_array_header_t *secs,
+                            const jwtauth_dir_conf *conf)
+{
+    const char *page, *key;
+    const jwtauth_dir_conf *at;
+
+    if (!conf->login_page || !conf->cookie || conf->login_page[0] != '/') {
+        return;
+    }
+    page = apr_pstrmemdup(p, conf->login_page,
+                          strcspn(conf->login_page, "?"));
+    key = apr_pstrcat(p, "login page ", page, NULL);
+    if (apr_hash_get(warned, key, APR_HASH_KEY_STRING)) {
+        return;
+    }
+    at = ap_get_module_config(location_scope(p, base, secs, page),
+                              &jwtauth_module);
+    if (jwtauth_requires(at)) {
+        apr_hash_set(warned, key, APR_HASH_KEY_STRING, key);
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, s,
+                     "mod_jwtauth: JWTAuthLoginPage %s is itself under "
+                     "JWTAuth On: a browser without a token would be sent "
+                     "to it again and again (add JWTAuth Off for it)",
+                     conf->login_page);
+    }
+}
+
+/* warn_login_page for the login page of the server's own record and of
+ * each <Location> and <Directory> section (each merged onto the
+ * server's). */
+static void warn_login_pages(apr_pool_t *p, server_rec *s,
+                             apr_hash_t *warned, ap_conf_vector_t *base,
+                             apr_array_header_t *locs,
+                             apr_array_header_t *dirs)
+{
+    apr_array_header_t *all[2] = { locs, dirs };
+    int i, j;
+
+    warn_login_page(p, s, warned, base, locs,
+                    ap_get_module_config(base, &jwtauth_module));
+    for (j = 0; j < 2; j++) {
+        for (i = 0; all[j] && i < all[j]->nelts; i++) {
+            ap_conf_vector_t *sec = APR_ARRAY_IDX(all[j], i,
+                                                  ap_conf_vector_t *);
+
+            warn_login_page(p, s, warned, base, locs, ap_get_module_config(
+                ap_merge_per_dir_configs(p, base, sec), &jwtauth_module));
+        }
+    }
+}
+
 /* Check each <Location> or <Directory> section of a server in the scope
  * a request for its own path gets.  What only a request can tell - a
  * regex or wildcard section, a <Files>, <If> or <Proxy> section or a
@@ -495,6 +551,8 @@ int jwtauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                                sconf->sec_dir, SEC_DIRECTORY)) {
             return HTTP_INTERNAL_SERVER_ERROR;
         }
+        warn_login_pages(ptemp, s, warned, s->lookup_defaults,
+                         sconf->sec_url, sconf->sec_dir);
     }
     for (s = first; s && !all.refused; s = s->next) {
         walk_server(&all, s, check_algs);
