@@ -731,8 +731,13 @@ def main():
     write_pem(os.path.join(d, 'ready'), b'ready\n', 0o644)
     log('started pid=%d issuers=%d ports=%s' % (os.getpid(), a.issuers,
                                                 json.dumps(ports)))
+    # stop with the process that started us too: a test killed by a
+    # signal runs no END block, and an orphaned IdP would hold its ports
+    parent = os.getppid()
     while not done.wait(0.2):
-        pass
+        if os.getppid() != parent:
+            log('parent %d gone' % parent)
+            break
     with STATE.lock:
         STATE.stopping = True
         STATE.changed.notify_all()

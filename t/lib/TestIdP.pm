@@ -64,6 +64,11 @@ package TestIdP;
 #   close: close the connection without answering;
 #   badissuer: discovery's issuer gets a trailing slash (jwks: as ok);
 #   maxage: the normal document with Cache-Control: max-age=S (def. 300).
+# idp.py exits on SIGTERM, and by itself when the process that started
+# it is gone (a test killed by a signal runs no END block).
+# Client timeouts over TLS: HTTP::Tiny's timeout does not bound a read
+# once TLS 1.3 session tickets arrived (it blocks in SSL_read); use curl
+# --max-time (or IO::Socket::SSL with a select of your own) on 'hang'.
 # Counts: every request for a path of that realm on any port, counted when
 # its request line is read (so hanging ones count, and a redirect that is
 # followed counts twice); a TLS handshake that fails is not a request.
@@ -94,7 +99,6 @@ sub start {
         open STDIN, '<', '/dev/null';
         open STDOUT, '>>', "$dir/idp.log";
         open STDERR, '>&', \*STDOUT;
-        POSIX::setpgid(0, 0);
         { exec $python, $script, '--dir', $dir, '--issuers', $n }
         print STDERR "exec $python: $!\n";
         POSIX::_exit(127);
