@@ -69,6 +69,8 @@ package TestIdP;
 # Client timeouts over TLS: HTTP::Tiny's timeout does not bound a read
 # once TLS 1.3 session tickets arrived (it blocks in SSL_read); use curl
 # --max-time (or IO::Socket::SSL with a select of your own) on 'hang'.
+# HTTP::Tiny also retries a GET whose connection closed without an
+# answer ('close', 'hang' with seconds): two requests at the IdP's count.
 # Counts: every request for a path of that realm on any port, counted when
 # its request line is read (so hanging ones count, and a redirect that is
 # followed counts twice); a TLS handshake that fails is not a request.

@@ -16,6 +16,7 @@ use HTTP::Tiny;
 use IO::Select;
 use IO::Socket::SSL;
 use JSON::PP ();
+use POSIX ();
 use Time::HiRes qw(time sleep);
 use Crypt::JWT qw(decode_jwt);
 use TestIdP;
@@ -436,12 +437,43 @@ is($idp->count(realm => 'r1', path => 'discovery'), 0,
     my $sig = (split /\./, $tok)[2];
     unlike($log, qr/\Q$sig\E/, 'access.log: no token');
 }
+# alive(pid): a process that is not a zombie (an orphan's zombie waits
+# for whoever reaps orphans here)
+sub alive {
+    my ($pid) = @_;
+    return 0 unless kill 0, $pid;
+    open my $fh, '<', "/proc/$pid/stat" or return 0;
+    my $st = <$fh> // '';
+    return $st !~ /^\d+ \(.*\) Z/;
+}
 my $pid = $idp->pid;
 $idp->stop;
 ok(!kill(0, $pid), 'stop: the process is gone');
 ok(!IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                           PeerPort => $port{control}, Timeout => 2),
    'stop: the control port is closed');
+# an IdP whose starter dies by a signal (no END block runs) goes too
+{
+    pipe my $rd, my $wr or die $!;
+    my $child = fork // die "fork: $!";
+    if (!$child) {
+        close $rd;
+        my $orphan = TestIdP->start(dir => "$tmp/orphan");
+        print $wr $orphan->pid, "\n";
+        close $wr;
+        sleep 60;
+        POSIX::_exit(0);
+    }
+    close $wr;
+    chomp(my $opid = <$rd> // '');
+    like($opid, qr/^\d+$/, 'a second IdP started by a child process');
+    kill 'KILL', $child;
+    waitpid($child, 0);
+    my $end = time + 5;
+    sleep 0.1 while alive($opid) && time < $end;
+    ok(!alive($opid), 'it exits when the child that started it is killed');
+}
+
 my $took = time - $t_start;
 cmp_ok($took, '<', 60, sprintf('the self-test took %.1f s', $took));
 
