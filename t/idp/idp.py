@@ -628,6 +628,35 @@ class Handler(BaseHTTPRequestHandler):
             doc = realm.jwks()
         self.send_body(200, doc)
 
+    def c_listen(self, q):
+        """Take an HTTPS port down (connection refused, its open
+        connections cut) or bring it back on the same number, with the
+        same keys: an outage and its end."""
+        self.need_post()
+        name = q.get('port', '')
+        if name not in ('https', 'wronghost', 'untrusted'):
+            raise BadRequest('port is https, wronghost or untrusted')
+        on = q.get('on', '')
+        if on not in ('0', '1'):
+            raise BadRequest('on is 0 or 1')
+        with LISTEN_LOCK:
+            srv = SERVERS.get(name)
+            if on == '0' and srv is not None:
+                srv.shutdown()
+                srv.server_close()
+                srv.cut_connections()
+                SERVERS[name] = None
+            elif on == '1' and srv is None:
+                try:
+                    srv = Server(name, CONTEXTS[name], STATE.ports[name])
+                except OSError as e:
+                    raise BadRequest('cannot listen on %d again: %s'
+                                     % (STATE.ports[name], e))
+                SERVERS[name] = srv
+                serve(srv)
+        log('listen %s on=%s' % (name, on))
+        self.send_body(200, {'port': name, 'listening': on == '1'})
+
     def c_info(self, q):
         with STATE.lock:
             doc = {'ports': STATE.ports, 'realms': {
@@ -648,17 +677,23 @@ CONTROL = {
     '/reset-counts': Handler.c_reset_counts,
     '/jwks': Handler.c_jwks,
     '/info': Handler.c_info,
+    '/listen': Handler.c_listen,
 }
+SERVERS = {}                   # port name -> Server, None while down
+CONTEXTS = {}                  # port name -> its TLS context
+LISTEN_LOCK = threading.Lock()
 
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64
 
-    def __init__(self, role, ctx):
+    def __init__(self, role, ctx, port=0):
         self.role = role
         self.ctx = ctx
-        super().__init__(('127.0.0.1', 0), Handler)
+        self.conns = set()
+        self.conns_lock = threading.Lock()
+        super().__init__(('127.0.0.1', port), Handler)
 
     def get_request(self):
         sock, addr = self.socket.accept()
@@ -666,7 +701,24 @@ class Server(ThreadingHTTPServer):
             # handshake later, in the request's own thread
             sock = self.ctx.wrap_socket(sock, server_side=True,
                                         do_handshake_on_connect=False)
+        with self.conns_lock:
+            self.conns.add(sock)
         return sock, addr
+
+    def shutdown_request(self, request):
+        with self.conns_lock:
+            self.conns.discard(request)
+        super().shutdown_request(request)
+
+    def cut_connections(self):
+        """An outage also ends the kept-alive connections."""
+        with self.conns_lock:
+            conns = list(self.conns)
+        for c in conns:
+            try:
+                socket.socket.shutdown(c, socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def handle_error(self, request, client_address):
         # failed handshakes (the wrong-host and untrusted ports exist for
@@ -675,6 +727,11 @@ class Server(ThreadingHTTPServer):
         log('- - port=%d(%s) error %s: %s' % (
             self.server_port, self.role, type(e).__name__,
             str(e).replace('\n', ' ')[:200]))
+
+
+def serve(srv):
+    threading.Thread(target=srv.serve_forever, kwargs={
+        'poll_interval': 0.1}, daemon=True).start()
 
 
 def main():
@@ -702,13 +759,13 @@ def main():
     wrong = make_leaf(['wronghost.invalid'], ca_key, ca)
     self_signed = make_leaf(['localhost', '127.0.0.1'])
 
-    servers = {
-        'https': Server('https', tls_context(d, 'https', *good)),
-        'wronghost': Server('wronghost', tls_context(d, 'wronghost', *wrong)),
-        'untrusted': Server('untrusted',
-                            tls_context(d, 'untrusted', *self_signed)),
-        'control': Server('control', None),
-    }
+    CONTEXTS.update(https=tls_context(d, 'https', *good),
+                    wronghost=tls_context(d, 'wronghost', *wrong),
+                    untrusted=tls_context(d, 'untrusted', *self_signed),
+                    control=None)
+    servers = SERVERS
+    for name, ctx in CONTEXTS.items():
+        servers[name] = Server(name, ctx)
     ports = {k: s.server_port for k, s in servers.items()}
     STATE = State(a.issuers, 'https://127.0.0.1:%d' % ports['https'])
     STATE.ports = ports
@@ -720,12 +777,8 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    threads = []
     for s in servers.values():
-        t = threading.Thread(target=s.serve_forever, kwargs={
-            'poll_interval': 0.1}, daemon=True)
-        t.start()
-        threads.append(t)
+        serve(s)
     write_pem(os.path.join(d, 'ports.json'),
               json.dumps(ports).encode() + b'\n', 0o644)
     write_pem(os.path.join(d, 'ready'), b'ready\n', 0o644)
@@ -741,9 +794,11 @@ def main():
     with STATE.lock:
         STATE.stopping = True
         STATE.changed.notify_all()
-    for s in servers.values():
-        s.shutdown()
-        s.server_close()
+    with LISTEN_LOCK:
+        for s in servers.values():
+            if s is not None:
+                s.shutdown()
+                s.server_close()
     log('stopped')
     try:
         os.unlink(os.path.join(d, 'ready'))

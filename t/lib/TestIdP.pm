@@ -24,6 +24,8 @@ package TestIdP;
 #              seconds => 5)
 #   $idp->count(realm => 'r0', path => 'jwks')   # requests on that path
 #   $idp->reset_counts
+#   $idp->down('https')        # the port refuses connections (outage)
+#   $idp->up('https')          # back on the same port, the same keys
 #   $idp->jwks(realm => 'r0')  # the published set, decoded
 #   $idp->kids(realm => 'r0')  # the kids of its signing keys
 #   $idp->control(METHOD => '/path?query', $body)  # raw: (status, decoded)
@@ -48,6 +50,9 @@ package TestIdP;
 #   POST /token?realm=[&kid=K|random][&aud=] body: JSON claims
 #   POST /mode?realm=&path=jwks|discovery&mode=M[&seconds=S]
 #   GET  /count?realm=&path=   POST /reset-counts   GET /jwks?realm=
+#   POST /listen?port=https|wronghost|untrusted&on=0|1   an outage: on=0
+#        closes the listening socket (connection refused) and cuts the
+#        open connections; on=1 listens again on the same port
 #   GET  /info (ports, realms, current kids, modes)
 # Modes (per realm and path; 'discovery' covers both metadata URLs):
 #   ok; status500; status404; notjson (200 text/html);
@@ -259,6 +264,18 @@ sub kids {
 }
 
 sub info { $_[0]->_ok(GET => '/info') }
+
+# down(port name) / up(port name): an outage of that HTTPS port and its end
+sub down {
+    my ($self, $name) = @_;
+    $self->_ok(POST => '/listen' . _query(port => $name // 'https', on => 0));
+    return 1;
+}
+sub up {
+    my ($self, $name) = @_;
+    $self->_ok(POST => '/listen' . _query(port => $name // 'https', on => 1));
+    return 1;
+}
 
 # stop: SIGTERM, wait up to 5 s, then SIGKILL; idempotent.  Only the
 # process that started the IdP stops it (not a forked child's exit).

@@ -243,6 +243,8 @@ is(pyjwt(fetch_jwks(0), $tok_rand), undef,
         [ POST => '/token?realm=r0&kid=nosuchkid', 'an unknown kid' ],
         [ GET => '/rotate?realm=r0', 'rotate by GET' ],
     );
+    my ($r) = curl_get("https://127.0.0.1:$port{https}/jwks?realm=r0");
+    is($r->{status}, 404, 'control: not on the https port');
     for (@bad) {
         my ($st, $d) = $idp->control($_->[0], $_->[1]);
         is($st, 400, "control: $_->[2] is a 400");
@@ -404,6 +406,33 @@ sub ssl_read_for {
     is($got, '', 'hang: closed without a word');
     cmp_ok(time - $t0, '<', 2, 'hang: closed soon after the change');
     close $s;
+}
+
+# an outage: the port refuses connections, kept-alive ones end; then it
+# is back on the same port with the same keys
+{
+    my $before = $json->encode(fetch_jwks(0));
+    $made{jwks}++;
+    my $s = IO::Socket::SSL->new(PeerAddr => '127.0.0.1',
+        PeerPort => $port{https}, SSL_ca_file => $ca,
+        SSL_verifycn_name => '127.0.0.1', Timeout => 5)
+        or die "connect: $SSL_ERROR";
+    $idp->down('https');
+    my ($rc) = curl('--cacert', $ca, $jwks_url);
+    is($rc, 7, 'down: the https port refuses connections');
+    my ($got, $eof) = ssl_read_for($s, 2);
+    ok($eof, 'down: an open connection is cut');
+    close $s;
+    ($rc) = curl('-k', "https://127.0.0.1:$port{untrusted}$jwks_path");
+    $made{jwks}++;
+    is($rc, 0, 'down: the other ports serve on');
+    $idp->up('https');
+    my ($r, $d) = curl_get($jwks_url);
+    $made{jwks}++;
+    is($r->{status}, 200, 'up: the same port serves again');
+    is($json->encode($d), $before, 'up: the same keys');
+    my ($st) = $idp->control(POST => '/listen?port=control&on=0');
+    is($st, 400, 'listen: the control port cannot be taken down');
 }
 
 # the counts: exactly the requests made, on any port, per realm and path
