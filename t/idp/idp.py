@@ -423,6 +423,14 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True
             self._log('client-gone')
+        except Exception as e:
+            # a fault of the IdP itself: a 500 that says so, and the log
+            # line a test can show, rather than a silently closed socket
+            log('%s %s fault %s: %s' % (self.command, self.path,
+                                        type(e).__name__, e))
+            self.close_connection = True
+            self.send_body(500, {'message': 'test IdP fault: %s'
+                                 % type(e).__name__})
 
     # -- documents -----------------------------------------------------
 
@@ -508,8 +516,11 @@ class Handler(BaseHTTPRequestHandler):
         return r
 
     def body_json(self):
-        n = int(self.headers.get('Content-Length') or 0)
-        if n > 1 << 20:
+        try:
+            n = int(self.headers.get('Content-Length') or 0)
+        except ValueError:
+            raise BadRequest('bad Content-Length')
+        if n < 0 or n > 1 << 20:
             raise BadRequest('body too long')
         raw = self.rfile.read(n) if n else b''
         if not raw.strip():
@@ -596,8 +607,8 @@ class Handler(BaseHTTPRequestHandler):
                 secs = float(q['seconds'])
             except ValueError:
                 raise BadRequest('seconds is a number')
-            if secs < 0:
-                raise BadRequest('seconds is not negative')
+            if not 0 <= secs <= 86400:     # NaN and inf fail this too
+                raise BadRequest('seconds is from 0 to 86400')
         with STATE.lock:
             realm.modes[path] = (mode, secs)
             realm.mode_since[path] = time.monotonic()

@@ -69,6 +69,9 @@ package TestIdP;
 #   close: close the connection without answering;
 #   badissuer: discovery's issuer gets a trailing slash (jwks: as ok);
 #   maxage: the normal document with Cache-Control: max-age=S (def. 300).
+# DIR is made mode 0755 and ca.pem 0644, but httpd's children (nobody)
+# fetch with JWTAuthKeysCAFile: every directory above DIR must let them
+# through too (File::Temp's tempdir is 0700).
 # idp.py exits on SIGTERM, and by itself when the process that started
 # it is gone (a test killed by a signal runs no END block).
 # Client timeouts over TLS: HTTP::Tiny's timeout does not bound a read

@@ -76,6 +76,12 @@ my $disc0 = $idp->discovery_url(0);
     is($rc, 60, 'untrusted port fails verification');
     like($err, qr/self[- ]signed|unknown ca|local issuer/i,
          'untrusted port: because of the issuer');
+    # HTTP/1.1 keep-alive, as libcurl reuses a connection: the second
+    # request of one curl makes no new connection
+    ($rc, $out) = curl('--cacert', $ca, '-o', '/dev/null', '-o',
+                       '/dev/null', '-w', '%{num_connects} ', $disc0,
+                       $disc0);
+    is($out, '1 0 ', 'https port: a kept-alive connection serves twice');
     ($rc, $out) = curl('-k', "https://127.0.0.1:$port{wronghost}$path0");
     is($rc, 0, 'wronghost port serves the documents (unverified)');
     is(eval { JSON::PP->new->decode($out)->{issuer} }, $idp->issuer(0),
@@ -242,11 +248,18 @@ is(pyjwt(fetch_jwks(0), $tok_rand), undef,
         [ POST => '/rotate?realm=r0&kty=DSA', 'an unknown kty' ],
         [ POST => '/token?realm=r0&kid=nosuchkid', 'an unknown kid' ],
         [ GET => '/rotate?realm=r0', 'rotate by GET' ],
+        [ POST => '/mode?realm=r0&path=jwks&mode=slow&seconds=inf',
+          'seconds=inf' ],
+        [ POST => '/mode?realm=r0&path=jwks&mode=slow&seconds=-1',
+          'negative seconds' ],
+        [ POST => '/rotate?realm=r0&kty=EC&alg=RS256',
+          'an alg of another kty' ],
+        [ POST => '/token?realm=r0', 'a body that is not JSON', '{"a":' ],
     );
     my ($r) = curl_get("https://127.0.0.1:$port{https}/jwks?realm=r0");
     is($r->{status}, 404, 'control: not on the https port');
     for (@bad) {
-        my ($st, $d) = $idp->control($_->[0], $_->[1]);
+        my ($st, $d) = $idp->control($_->[0], $_->[1], $_->[3]);
         is($st, 400, "control: $_->[2] is a 400");
         ok($d && length $d->{message}, "control: $_->[2] says why");
     }
