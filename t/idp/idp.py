@@ -40,6 +40,25 @@ MODES = ('ok', 'status500', 'status404', 'hang', 'slow', 'notjson', 'empty',
          'maxage')
 PATHS = ('jwks', 'discovery')
 BIG_BYTES = 2 * 1024 * 1024
+
+# The members of each signing key in the JWK Sets that these providers
+# publish (2026), in their order; 'enc' says whether the set also holds
+# Keycloak's RSA-OAEP encryption key, 'issuer' whether each key carries
+# Entra ID's "issuer" member.  Entra ID publishes no "alg".
+SHAPES = {
+    'keycloak': {'members': ['kid', 'kty', 'alg', 'use', 'n', 'e', 'crv',
+                             'x', 'y', 'x5c', 'x5t', 'x5t#S256'],
+                 'enc': True, 'issuer': False},
+    'entra': {'members': ['kty', 'use', 'kid', 'x5t', 'n', 'e', 'crv', 'x',
+                          'y', 'x5c'], 'enc': False, 'issuer': True},
+    'auth0': {'members': ['kty', 'use', 'n', 'e', 'crv', 'x', 'y', 'kid',
+                          'x5t', 'x5c', 'alg'], 'enc': False,
+              'issuer': False},
+    'okta': {'members': ['kty', 'alg', 'kid', 'use', 'e', 'n', 'crv', 'x',
+                         'y'], 'enc': False, 'issuer': False},
+    'google': {'members': ['alg', 'kid', 'use', 'n', 'e', 'crv', 'x', 'y',
+                           'kty'], 'enc': False, 'issuer': False},
+}
 SLOW_DEFAULT = 3
 
 RSA_ALGS = ('RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512')
@@ -239,6 +258,7 @@ class Realm:
         self.keys = {}            # kid -> Key: every key ever made here
         self.published = []       # kids in the JWKS, oldest first
         self.current = None
+        self.shape = 'keycloak'
         self.modes = {p: ('ok', None) for p in PATHS}
         self.mode_since = {p: 0.0 for p in PATHS}
         self.counts = {p: 0 for p in PATHS}
@@ -252,10 +272,17 @@ class Realm:
         self.current = key.kid
 
     def jwks(self, only_enc=False):
-        # the enc key first, as in the Keycloak set the issue quotes
-        keys = [self.enc.jwk]
+        """The published set in the realm's shape; Keycloak's puts the
+        enc key first, as in the set the issue quotes."""
+        shape = SHAPES[self.shape]
+        keys = [self.enc.jwk] if shape['enc'] else []
         if not only_enc:
-            keys += [self.keys[k].jwk for k in self.published]
+            for kid in self.published:
+                full = self.keys[kid].jwk
+                j = {m: full[m] for m in shape['members'] if m in full}
+                if shape['issuer']:
+                    j['issuer'] = self.issuer
+                keys.append(j)
         return {'keys': keys}
 
     def discovery(self, issuer=None):
@@ -668,12 +695,22 @@ class Handler(BaseHTTPRequestHandler):
         log('listen %s on=%s' % (name, on))
         self.send_body(200, {'port': name, 'listening': on == '1'})
 
+    def c_shape(self, q):
+        self.need_post()
+        realm = self.realm_of(q)
+        shape = q.get('shape', '')
+        if shape not in SHAPES:
+            raise BadRequest('shape is one of %s' % ', '.join(SHAPES))
+        with STATE.lock:
+            realm.shape = shape
+        self.send_body(200, {'realm': realm.name, 'shape': shape})
+
     def c_info(self, q):
         with STATE.lock:
             doc = {'ports': STATE.ports, 'realms': {
                 r.name: {'issuer': r.issuer, 'current': r.current,
                          'published': list(r.published),
-                         'enc': r.enc.kid,
+                         'enc': r.enc.kid, 'shape': r.shape,
                          'modes': {p: r.modes[p][0] for p in PATHS}}
                 for r in STATE.realms.values()}}
         self.send_body(200, doc)
@@ -689,6 +726,7 @@ CONTROL = {
     '/jwks': Handler.c_jwks,
     '/info': Handler.c_info,
     '/listen': Handler.c_listen,
+    '/shape': Handler.c_shape,
 }
 SERVERS = {}                   # port name -> Server, None while down
 CONTEXTS = {}                  # port name -> its TLS context

@@ -24,6 +24,7 @@ package TestIdP;
 #              seconds => 5)
 #   $idp->count(realm => 'r0', path => 'jwks')   # requests on that path
 #   $idp->reset_counts
+#   $idp->shape(realm => 'r0', shape => 'entra')  # how its JWKS looks
 #   $idp->down('https')        # the port refuses connections (outage)
 #   $idp->up('https')          # back on the same port, the same keys
 #   $idp->jwks(realm => 'r0')  # the published set, decoded
@@ -50,6 +51,10 @@ package TestIdP;
 #   POST /token?realm=[&kid=K|random][&aud=] body: JSON claims
 #   POST /mode?realm=&path=jwks|discovery&mode=M[&seconds=S]
 #   GET  /count?realm=&path=   POST /reset-counts   GET /jwks?realm=
+#   POST /shape?realm=&shape=keycloak|entra|auth0|okta|google   the JWKS
+#        as that provider publishes it: its members and their order, no
+#        enc key but Keycloak's, Entra's per-key "issuer" and no "alg"
+#        (tokens are the same; give their claims in /token's body)
 #   POST /listen?port=https|wronghost|untrusted&on=0|1   an outage: on=0
 #        closes the listening socket (connection refused) and cuts the
 #        open connections; on=1 listens again on the same port
@@ -267,6 +272,13 @@ sub kids {
 }
 
 sub info { $_[0]->_ok(GET => '/info') }
+
+sub shape {
+    my ($self, %a) = @_;
+    $self->_ok(POST => '/shape' . _query(realm => _realm($a{realm}),
+                                          shape => $a{shape}));
+    return 1;
+}
 
 # down(port name) / up(port name): an outage of that HTTPS port and its end
 sub down {

@@ -141,7 +141,8 @@ m = [k for k in jwks['keys'] if k.get('kid') == kid and k.get('use') == 'sig']
 if not m:
     sys.exit(3)
 key = jwt.PyJWK(m[0])
-print(json.dumps(jwt.decode(tok, key.key, algorithms=[m[0]['alg']],
+alg = m[0].get('alg', 'RS256')     # Entra ID publishes no alg
+print(json.dumps(jwt.decode(tok, key.key, algorithms=[alg],
                             options={'verify_aud': False})))
 PY
     unless (-e "$tmp/verify.py") {
@@ -263,6 +264,35 @@ is(pyjwt(fetch_jwks(0), $tok_rand), undef,
         is($st, 400, "control: $_->[2] is a 400");
         ok($d && length $d->{message}, "control: $_->[2] says why");
     }
+}
+
+# shapes: the JWKS as each provider publishes it (control /jwks: r1's
+# counts stay 0)
+{
+    my %want = (
+        keycloak => [ 1, [qw(kid kty alg use n e x5c x5t), 'x5t#S256'] ],
+        entra    => [ 0, [qw(kty use kid x5t n e x5c issuer)] ],
+        auth0    => [ 0, [qw(kty use n e kid x5t x5c alg)] ],
+        okta     => [ 0, [qw(kty alg kid use e n)] ],
+        google   => [ 0, [qw(alg kid use n e kty)] ],
+    );
+    my $t1 = $idp->token(realm => 'r1');
+    for my $shape (sort keys %want) {
+        my ($enc, $members) = @{ $want{$shape} };
+        $idp->shape(realm => 'r1', shape => $shape);
+        my $j = $idp->jwks(realm => 'r1');
+        my @sig = grep { ($_->{use} // '') eq 'sig' } @{ $j->{keys} };
+        is(scalar @{ $j->{keys} } - scalar @sig, $enc,
+           "shape $shape: " . ($enc ? 'with' : 'without') . ' the enc key');
+        is(join(' ', sort keys %{ $sig[0] }), join(' ', sort @$members),
+           "shape $shape: the members of a signing key");
+        is($sig[0]{issuer}, $idp->issuer(1), 'shape entra: each key names '
+           . 'its issuer') if $shape eq 'entra';
+        is(pyjwt($j, $t1) && 'ok', 'ok', "shape $shape: a token verifies");
+    }
+    $idp->shape(realm => 'r1', shape => 'keycloak');
+    my ($st) = $idp->control(POST => '/shape?realm=r1&shape=ping');
+    is($st, 400, 'shape: an unknown one is a 400');
 }
 
 # --- modes, and exact counts ----------------------------------------
