@@ -7,11 +7,12 @@
 # python3-jwt); t/lib/TestIdP.pm starts and drives it, and its header
 # documents the whole interface.
 #
-#   idp.py --dir DIR [--issuers N]
+#   idp.py --dir DIR [--issuers N] [--exit-with-parent]
 #
 # writes DIR/ca.pem, DIR/pid, DIR/ports.json, then DIR/ready; logs one
 # line per request to DIR/access.log (never a token or a key); exits on
-# SIGTERM or SIGINT.
+# SIGTERM or SIGINT, and with --exit-with-parent (TestIdP.pm passes it)
+# also when the process that started it is gone.
 import argparse
 import base64
 import datetime
@@ -788,6 +789,7 @@ def main():
     ap = argparse.ArgumentParser(description='test identity provider')
     ap.add_argument('--dir', required=True)
     ap.add_argument('--issuers', type=int, default=1)
+    ap.add_argument('--exit-with-parent', action='store_true')
     a = ap.parse_args()
     if not 1 <= a.issuers <= 50:
         ap.error('--issuers is 1 to 50')
@@ -837,7 +839,7 @@ def main():
     # signal runs no END block, and an orphaned IdP would hold its ports
     parent = os.getppid()
     while not done.wait(0.2):
-        if os.getppid() != parent:
+        if a.exit_with_parent and os.getppid() != parent:
             log('parent %d gone' % parent)
             break
     with STATE.lock:

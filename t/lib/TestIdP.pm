@@ -77,8 +77,9 @@ package TestIdP;
 # DIR is made mode 0755 and ca.pem 0644, but httpd's children (nobody)
 # fetch with JWTAuthKeysCAFile: every directory above DIR must let them
 # through too (File::Temp's tempdir is 0700).
-# idp.py exits on SIGTERM, and by itself when the process that started
-# it is gone (a test killed by a signal runs no END block).
+# idp.py exits on SIGTERM, and (--exit-with-parent, which start passes)
+# by itself when the process that started it is gone (a test killed by
+# a signal runs no END block).
 # Client timeouts over TLS: HTTP::Tiny's timeout does not bound a read
 # once TLS 1.3 session tickets arrived (it blocks in SSL_read); use curl
 # --max-time (or IO::Socket::SSL with a select of your own) on 'hang'.
@@ -114,7 +115,8 @@ sub start {
         open STDIN, '<', '/dev/null';
         open STDOUT, '>>', "$dir/idp.log";
         open STDERR, '>&', \*STDOUT;
-        { exec $python, $script, '--dir', $dir, '--issuers', $n }
+        { exec $python, $script, '--dir', $dir, '--issuers', $n,
+               '--exit-with-parent' }
         print STDERR "exec $python: $!\n";
         POSIX::_exit(127);
     }
