@@ -445,8 +445,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self.serve_doc(*route)
             if self.server.role == 'control' and u.path in CONTROL:
                 return CONTROL[u.path](self, q)
+            # an error may leave a request body unread: end the
+            # connection rather than parse the body as the next request
+            self.close_connection = True
             self.send_body(404, {'message': 'no such document'})
         except BadRequest as e:
+            self.close_connection = True
             self.send_body(400, {'message': str(e)})
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True

@@ -14,6 +14,7 @@ use Test::More;
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use IO::Select;
+use IO::Socket::INET;
 use IO::Socket::SSL;
 use JSON::PP ();
 use POSIX ();
@@ -257,6 +258,27 @@ is(pyjwt(fetch_jwks(0), $tok_rand), undef,
           'an alg of another kty' ],
         [ POST => '/token?realm=r0', 'a body that is not JSON', '{"a":' ],
     );
+    # a refused request may leave its body unread: the connection ends
+    # (rather than the body being read as the next request)
+    {
+        my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+            PeerPort => $port{control}, Timeout => 5) or die "connect: $!";
+        print $c "POST /token?realm=r9 HTTP/1.1\r\nHost: x\r\n"
+            . "Content-Length: 7\r\n\r\n{\"a\":1}";
+        my ($all, $eof, $end) = ('', 0, time + 3);
+        my $sel = IO::Select->new($c);
+        while (time < $end) {
+            last unless $sel->can_read($end - time);
+            my $n = sysread($c, my $buf, 4096);
+            if (!$n) {
+                $eof = 1;
+                last;
+            }
+            $all .= $buf;
+        }
+        like($all, qr{^HTTP/1.1 400 }, 'control: an unknown realm, 400');
+        ok($eof, 'control: and the connection ends (its body unread)');
+    }
     my ($r) = curl_get("https://127.0.0.1:$port{https}/jwks?realm=r0");
     is($r->{status}, 404, 'control: not on the https port');
     for (@bad) {
