@@ -15,6 +15,8 @@ libapache2-mod-perl2 libcrypt-jwt-perl libjson-perl python3-jwt
 python3-cryptography python3-prometheus-client clang libclang-rt-14-dev wrk
 valgrind debhelper lintian redis-server memcached chromium chromium-driver
 python3-selenium"
+# the test IdP's self-test (t/unit/idp.t): curl, openssl and Perl's TLS client
+TEST="$TEST curl openssl libio-socket-ssl-perl"
 
 missing() {
     m=""
