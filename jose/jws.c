@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "jws_private.h"
 #include "claims.h"
+#include "keyset.h"
 
 
 /* Upper bound of a compact token we look at; httpd's own request header
@@ -80,44 +81,140 @@ static int check_header(const json_t *hdr, const jwt_policy_t *pol,
     return 1;
 }
 
-/* Try the policy's keys that may run alg (and match kid, when given). */
-static int verify_signature(const jwt_policy_t *pol, jwt_alg_e alg,
-                            const char *kid, const char *input, size_t ilen,
-                            const unsigned char *sig, size_t siglen,
-                            jwt_error_t *err)
-{
-    int i, pass, tried = 0;
+void (*jwt_test_key_tried)(const jwt_key_t *key);
 
-    /* first pass: keys named by kid (configured, or the thumbprint of a
-     * key configured without one); second pass (only when no key carries
-     * that kid, or the token has none): keys configured without a kid */
-    for (pass = 0; pass < 2; pass++) {
-        for (i = 0; pol->keys && i < pol->keys->nelts; i++) {
-            const jwt_key_t *key = APR_ARRAY_IDX(pol->keys, i,
-                                                 const jwt_key_t *);
-            if (!(key->algs & JWT_ALG_BIT(alg))) {
-                continue;
-            }
-            if (pass == 0 && !(kid && jwt_key_sign_kid(key)
-                               && !strcmp(kid, jwt_key_sign_kid(key)))) {
-                continue;
-            }
-            if (pass == 1 && kid && key->kid) {
-                continue;
-            }
-            tried++;
-            if (jwt_key_verify(key, alg, (const unsigned char *)input, ilen,
-                               sig, siglen)) {
+/* One signature check: what it is tried with and how many keys were. */
+typedef struct {
+    jwt_alg_e alg;
+    const unsigned char *input;
+    size_t ilen;
+    const unsigned char *sig;
+    size_t siglen;
+    int tried;
+} attempt_t;
+
+/* Try n keys in turn (those that may run the alg); 1 when one verifies. */
+static int try_keys(attempt_t *a, const jwt_key_t *const *keys, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        const jwt_key_t *key = keys[i];
+
+        if (!(key->algs & JWT_ALG_BIT(a->alg))) {
+            continue;
+        }
+        a->tried++;
+        if (jwt_test_key_tried) {
+            jwt_test_key_tried(key);
+        }
+        if (jwt_key_verify(key, a->alg, a->input, a->ilen, a->sig,
+                           a->siglen)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The static keys of pol for kid (all of them when kid is NULL; with
+ * nokid, those without a kid of their own): through the index made at
+ * configuration time when it covers the keys, else by walking them. */
+static int try_static(attempt_t *a, const jwt_policy_t *pol,
+                      const char *kid, int nokid)
+{
+    const jwt_key_t *const *keys;
+    int i, n;
+
+    if (!pol->keys || pol->keys->nelts == 0) {
+        return 0;
+    }
+    if (!kid) {
+        return try_keys(a, (const jwt_key_t *const *)pol->keys->elts,
+                        pol->keys->nelts);
+    }
+    if (jwt_keyindex_covers(pol->key_index, pol->keys)) {
+        n = nokid ? jwt_keyindex_nokid(pol->key_index, &keys)
+                  : jwt_keyindex_find(pol->key_index, kid, &keys);
+        return try_keys(a, keys, n);
+    }
+    for (i = 0; i < pol->keys->nelts; i++) {
+        const jwt_key_t *key = APR_ARRAY_IDX(pol->keys, i, const jwt_key_t *);
+        const char *k = jwt_key_sign_kid(key);
+
+        if (nokid ? !key->kid : (k && !strcmp(kid, k))) {
+            if (try_keys(a, &key, 1)) {
                 return 1;
             }
         }
-        if (tried && pass == 0) {
-            break;
-        }
     }
-    jwt_set_err(err, tried ? JWT_ERR_SIGNATURE : JWT_ERR_KEY,
-            tried ? "signature does not verify" : "no key for this alg/kid");
     return 0;
+}
+
+/* The keys of each source's current set for kid (with no kid: the set's
+ * keys without one); *bound gets the issuer of the source whose key
+ * verified.  Each set is held for its keys' checks only. */
+static int try_sources(attempt_t *a, const jwt_policy_t *pol,
+                       const char *kid, const char **bound)
+{
+    int i, n, ok = 0;
+
+    for (i = 0; !ok && pol->sources && i < pol->sources->nelts; i++) {
+        const jwt_keysource_t *src = &APR_ARRAY_IDX(pol->sources, i,
+                                                    jwt_keysource_t);
+        const jwt_key_t *const *keys;
+        const jwt_keyset_t *set;
+        unsigned ticket;
+
+        if (!(set = jwt_keyring_acquire(src->ring, &ticket))) {
+            continue;
+        }
+        n = kid ? jwt_keyindex_find(jwt_keyset_index(set), kid, &keys)
+                : jwt_keyindex_nokid(jwt_keyset_index(set), &keys);
+        if ((ok = try_keys(a, keys, n))) {
+            *bound = src->issuer;
+        }
+        jwt_keyring_release(src->ring, ticket);
+    }
+    return ok;
+}
+
+/* Try the keys that may run alg (and match kid, when given): the static
+ * keys, then the sources' sets (keyset.h says which, in which order).
+ * *bound is the issuer the verifying key is bound to, or NULL. */
+static int verify_signature(const jwt_policy_t *pol, jwt_alg_e alg,
+                            const char *kid, const char *input, size_t ilen,
+                            const unsigned char *sig, size_t siglen,
+                            const char **bound, jwt_error_t *err)
+{
+    attempt_t a = { alg, (const unsigned char *)input, ilen, sig, siglen,
+                    0 };
+
+    *bound = NULL;
+    if (try_static(&a, pol, kid, 0) || try_sources(&a, pol, kid, bound)) {
+        return 1;
+    }
+    /* a kid no key has: the static keys configured without a kid, as
+     * before remote sets (a set's keys are reached by kid only) */
+    if (kid && a.tried == 0 && try_static(&a, pol, kid, 1)) {
+        return 1;
+    }
+    jwt_set_err(err, a.tried ? JWT_ERR_SIGNATURE : JWT_ERR_KEY,
+            a.tried ? "signature does not verify" : "no key for this alg/kid");
+    return 0;
+}
+
+/* Issuer binding (a key of a source bound to an issuer verifies only
+ * tokens of that issuer): 1 when bound is NULL or iss matches it. */
+static int check_bound(const jwt_claims_t *claims, const char *bound,
+                       jwt_error_t *err)
+{
+    if (bound && !jwt_issuer_matches(claims, jwt_claims_get(claims, "iss"),
+                                     bound)) {
+        jwt_set_err(err, JWT_ERR_ISSUER, "signed by a key bound to another "
+                    "issuer");
+        return 0;
+    }
+    return 1;
 }
 
 /* The header segment's JSON object: from this thread's cache, or decoded,
@@ -169,10 +266,11 @@ void jwt_headers_clear(jwt_headers_t *h)
     }
 }
 
-/* jwt_jws_verify with parsed headers from h (NULL: none) */
+/* jwt_jws_verify with parsed headers from h (NULL: none); *bound as
+ * verify_signature's */
 static int jws_verify(jwt_jws_t **out, apr_pool_t *p, jwt_headers_t *h,
                       const char *token, size_t len, const jwt_policy_t *pol,
-                      jwt_error_t *err)
+                      const char **bound, jwt_error_t *err)
 {
     const char *dot1, *dot2;
     unsigned char *pbuf, *sig;
@@ -211,7 +309,7 @@ static int jws_verify(jwt_jws_t **out, apr_pool_t *p, jwt_headers_t *h,
     }
     /* the signature is checked before the payload is even decoded */
     if (!verify_signature(pol, alg, kid, token, (size_t)(dot2 - token),
-                          sig, siglen, err)) {
+                          sig, siglen, bound, err)) {
         return 0;
     }
     if (!jwt_b64url_decode(&pbuf, &plen, p, dot1 + 1,
@@ -230,20 +328,40 @@ static int jws_verify(jwt_jws_t **out, apr_pool_t *p, jwt_headers_t *h,
     return 1;
 }
 
+/* A JWS verified by a key bound to an issuer must be a JWT of that
+ * issuer: its payload is read for iss then, and only then. */
 int jwt_jws_verify(jwt_jws_t **out, apr_pool_t *p, const char *token,
                    size_t len, const jwt_policy_t *pol, jwt_error_t *err)
 {
-    return jws_verify(out, p, NULL, token, len, pol, err);
+    const char *bound;
+    jwt_claims_t claims;
+
+    if (!jws_verify(out, p, NULL, token, len, pol, &bound, err)) {
+        return 0;
+    }
+    if (bound) {
+        if (!jwt_claims_parse(&claims, p, (const char *)(*out)->payload,
+                              (*out)->payload_len)) {
+            jwt_set_err(err, JWT_ERR_ISSUER, "signed by a key bound to "
+                        "another issuer");
+            return 0;
+        }
+        if (!check_bound(&claims, bound, err)) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 int jwt_verify_with(jwt_t **out, apr_pool_t *p, jwt_headers_t *h,
                     const char *token, size_t len, const jwt_policy_t *pol,
                     apr_int64_t now, jwt_error_t *err)
 {
+    const char *bound;
     jwt_jws_t *jws;
     jwt_t *jwt;
 
-    if (!jws_verify(&jws, p, h, token, len, pol, err)) {
+    if (!jws_verify(&jws, p, h, token, len, pol, &bound, err)) {
         return 0;
     }
     jwt = apr_palloc(p, sizeof(*jwt));
@@ -252,7 +370,8 @@ int jwt_verify_with(jwt_t **out, apr_pool_t *p, jwt_headers_t *h,
         jwt_set_err(err, JWT_ERR_MALFORMED, "payload is not a JSON object");
         return 0;
     }
-    if (!jwt_check_claims(&jwt->claims, pol, now, err)) {
+    if (!check_bound(&jwt->claims, bound, err)
+        || !jwt_check_claims(&jwt->claims, pol, now, err)) {
         return 0;
     }
     jwt->alg = jws->alg;
