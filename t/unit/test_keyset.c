@@ -179,6 +179,45 @@ static int verify(const char *tok, const jwt_policy_t *pol, jwt_error_t *err)
     return jwt_verify(&jwt, pool, tok, strlen(tok), pol, NOW, err);
 }
 
+/* A token with the given header (JSON text) and claims (NULL: iss
+ * https://idp.example, exp in 5 minutes), signed with key under ES256. */
+static const char *sign_raw(const jwt_key_t *key, const char *header,
+                            const char *claims)
+{
+    const char *h, *c, *input;
+    unsigned char *sig;
+    size_t siglen;
+
+    if (!claims) {
+        claims = apr_psprintf(pool, "{\"iss\":\"https://idp.example\","
+                              "\"exp\":%" APR_INT64_T_FMT "}", NOW + 300);
+    }
+    h = jwt_b64url_encode(pool, (const unsigned char *)header,
+                          strlen(header));
+    c = jwt_b64url_encode(pool, (const unsigned char *)claims,
+                          strlen(claims));
+    input = apr_pstrcat(pool, h, ".", c, NULL);
+    if (!jwt_key_sign(pool, key, JWT_ALG_ES256,
+                      (const unsigned char *)input, strlen(input), &sig,
+                      &siglen)) {
+        printf("# cannot sign\n");
+        exit(1);
+    }
+    return apr_pstrcat(pool, input, ".", jwt_b64url_encode(pool, sig,
+                                                           siglen), NULL);
+}
+
+static apr_array_header_t *keys_of(jwt_key_t *a, jwt_key_t *b)
+{
+    apr_array_header_t *keys = apr_array_make(pool, 2, sizeof(jwt_key_t *));
+
+    APR_ARRAY_PUSH(keys, jwt_key_t *) = a;
+    if (b) {
+        APR_ARRAY_PUSH(keys, jwt_key_t *) = b;
+    }
+    return keys;
+}
+
 /* ---- parsing ---- */
 
 static void test_vectors(void)
@@ -223,6 +262,414 @@ static void test_vectors(void)
     }
 }
 
+/* The JWK text with one member set (a JSON value's text), or removed
+ * when value is NULL; re-laid with sorted members and indentation when
+ * relay is set. */
+static const char *jwk_with(const char *jwk, const char *name,
+                            const char *value, int relay)
+{
+    json_t *j = json_loads(jwk, 0, NULL);
+    char *text;
+    const char *out;
+
+    if (name && value) {
+        json_object_set_new(j, name, json_loads(value, JSON_DECODE_ANY,
+                                                NULL));
+    }
+    else if (name) {
+        json_object_del(j, name);
+    }
+    text = json_dumps(j, relay ? JSON_SORT_KEYS | JSON_INDENT(3)
+                               : JSON_COMPACT);
+    out = apr_pstrdup(pool, text);
+    free(text);
+    json_decref(j);
+    return out;
+}
+
+static jwt_key_t *rsa_private;
+static const char *rsa_jwk;
+
+static void make_rsa(void)
+{
+    EVP_PKEY *pk = EVP_RSA_gen(2048);
+    BIO *b = BIO_new(BIO_s_mem());
+
+    if (!pk || !PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL)) {
+        printf("# cannot make an RSA key\n");
+        exit(1);
+    }
+    rsa_private = private_key(bio_text(b), "rsa1");
+    rsa_jwk = jwt_key_public_jwk(rsa_private);
+    BIO_free(b);
+    EVP_PKEY_free(pk);
+}
+
+static void test_digest(void)
+{
+    const char *a, *b, *two[2], *rev[2], *one[1];
+    jwt_error_t err;
+    jwt_keyset_t *base, *other;
+    static const struct {
+        const char *what;
+        int same;
+    } expect[] = {
+        { "the same keys in the other order", 1 },
+        { "the same keys re-laid (members sorted, indented, x5t added)", 1 },
+        { "a key's kid changed", 0 },
+        { "one key fewer", 0 },
+        { "another key", 0 },
+        { "a key narrowed to one alg (PS256)", 0 },
+    };
+    const char *docs[6];
+    size_t i;
+
+    ec_key("d1", &a);
+    ec_key("d2", &b);
+    two[0] = a;
+    two[1] = rsa_jwk;
+    rev[0] = rsa_jwk;
+    rev[1] = a;
+    docs[0] = set_doc(rev, 2);
+    rev[0] = jwk_with(a, "x5t", "\"dGh1bWJwcmludA\"", 1);
+    rev[1] = jwk_with(rsa_jwk, NULL, NULL, 1);
+    docs[1] = set_doc(rev, 2);
+    rev[0] = jwk_with(a, "kid", "\"d1-renamed\"", 0);
+    rev[1] = rsa_jwk;
+    docs[2] = set_doc(rev, 2);
+    one[0] = a;
+    docs[3] = set_doc(one, 1);
+    rev[0] = b;
+    rev[1] = rsa_jwk;
+    docs[4] = set_doc(rev, 2);
+    rev[0] = a;
+    rev[1] = jwk_with(rsa_jwk, "alg", "\"PS256\"", 0);
+    docs[5] = set_doc(rev, 2);
+
+    base = parse(set_doc(two, 2), &err);
+    for (i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+        int same;
+
+        other = parse(docs[i], &err);
+        if (!base || !other) {
+            ok(0, "digest: %s: parses (%s)", expect[i].what, err.reason);
+            continue;
+        }
+        same = !memcmp(jwt_keyset_digest(base), jwt_keyset_digest(other),
+                       32);
+        ok(same == expect[i].same, "digest: %s: %s digest (got %s)",
+           expect[i].what, expect[i].same ? "the same" : "another",
+           same ? "the same" : "another");
+        jwt_keyset_free(other);
+    }
+    jwt_keyset_free(base);
+}
+
+/* Documents refused or with keys skipped, a row each. */
+static void test_hostile(void)
+{
+    const char *ec, *big_kid;
+    char *huge, *many, *at;
+    size_t n, i;
+    struct {
+        const char *what;
+        const char *doc;
+        size_t len;                     /* 0: strlen */
+        int rc, keys, skipped;
+        const char *reason;             /* in err (refused) or the first
+                                         * skip */
+    } rows[16];
+    int r = 0;
+
+    ec_key("h1", &ec);
+    big_kid = apr_palloc(pool, 100001);
+    memset((char *)big_kid, 'k', 100000);
+    ((char *)big_kid)[100000] = '\0';
+    big_kid = apr_pstrcat(pool, "\"", big_kid, "\"", NULL);
+#define ROW(w, d, l, c, k, s, re) \
+    rows[r].what = w; rows[r].doc = d; rows[r].len = l; rows[r].rc = c; \
+    rows[r].keys = k; rows[r].skipped = s; rows[r].reason = re; r++
+    ROW("not JSON", "hello", 0, 0, 0, 0, "not a JSON object");
+    ROW("a PEM key", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC "
+        "KEY-----\n", 0, 0, 0, 0, "not a JSON object");
+    ROW("a JSON array", "[]", 0, 0, 0, 0, "not a JSON object");
+    ROW("a single JWK, not a set", ec, 0, 0, 0, 0, "not a JWK Set");
+    ROW("\"keys\" an object", "{\"keys\":{}}", 0, 0, 0, 0, "not a JWK Set");
+    ROW("\"keys\" empty", "{\"keys\":[]}", 0, 0, 0, 0, "not a JWK Set");
+    ROW("trailing bytes", apr_pstrcat(pool, "{\"keys\":[", ec, "]} x",
+        NULL), 0, 0, 0, 0, "not a JSON object");
+    ROW("duplicate member", apr_pstrcat(pool, "{\"keys\":[", ec, "],"
+        "\"keys\":[]}", NULL), 0, 0, 0, 0, "not a JSON object");
+    ROW("no object among the keys", "{\"keys\":[1,\"x\",null,[]]}", 0, 0, 0,
+        4, "no usable key");
+    ROW("an oct key beside an EC key", apr_pstrcat(pool, "{\"keys\":[{"
+        "\"kty\":\"oct\",\"kid\":\"s\",\"k\":\"c2VjcmV0LXNlY3JldC1zZWNyZXQt"
+        "c2VjcmV0LXNlY3JldC0xMjM0NTY3OA\"},", ec, "]}", NULL), 0, 1, 1, 1,
+        "oct");
+    ROW("a kid of 100,000 bytes beside an EC key", apr_pstrcat(pool,
+        "{\"keys\":[", jwk_with(ec, "kid", big_kid, 0), ",", ec, "]}", NULL),
+        0, 1, 1, 1, "kid longer than 512");
+    ROW("only a kid of 100,000 bytes", apr_pstrcat(pool, "{\"keys\":[",
+        jwk_with(ec, "kid", big_kid, 0), "]}", NULL), 0, 0, 0, 1,
+        "no usable key");
+    ROW("x5c, x5t, x5t#S256, issuer members: ignored", apr_pstrcat(pool,
+        "{\"keys\":[", jwk_with(jwk_with(jwk_with(jwk_with(ec, "x5c",
+        "[\"bm90IGEgY2VydGlmaWNhdGU=\"]", 0), "x5t", "\"eA\"", 0),
+        "x5t#S256", "\"eQ\"", 0), "issuer", "\"https://idp.example\"", 0),
+        "]}", NULL), 0, 1, 1, 0, NULL);
+    /* more keys than a document may hold: refused before any is made */
+    n = 20001;
+    many = apr_palloc(pool, 16 + 5 * n);
+    at = many + sprintf(many, "{\"keys\":[");
+    for (i = 0; i < n; i++) {
+        at += sprintf(at, i ? ",null" : "null");
+    }
+    strcpy(at, "]}");
+    ROW("20,001 keys", many, 0, 0, 0, 0, "more than 20000 keys");
+    /* longer than any document may be: refused unread */
+    huge = apr_palloc(pool, JWT_KEYSET_MAX_DOC + 2);
+    memset(huge, ' ', JWT_KEYSET_MAX_DOC + 1);
+    huge[JWT_KEYSET_MAX_DOC + 1] = '\0';
+    ROW("16 MB + 1 byte", huge, JWT_KEYSET_MAX_DOC + 1, 0, 0, 0,
+        "too long");
+#undef ROW
+
+    for (i = 0; i < (size_t)r; i++) {
+        apr_array_header_t *skipped = NULL;
+        jwt_keyset_t *set = NULL;
+        jwt_error_t err = { 0, NULL };
+        size_t len = rows[i].len ? rows[i].len : strlen(rows[i].doc);
+        int rc = jwt_keyset_parse(&set, pool, rows[i].doc, len, &skipped,
+                                  &err);
+        const char *why = rc ? (skipped->nelts ? APR_ARRAY_IDX(skipped, 0,
+                                jwt_key_skip_t).reason : "")
+                             : err.reason;
+
+        ok(rc == rows[i].rc && (!rc || jwt_keyset_count(set) == rows[i].keys)
+           && skipped && skipped->nelts == rows[i].skipped
+           && (!rows[i].reason || (why && strstr(why, rows[i].reason))),
+           "%s: %s, %d key(s), %d skipped, '%s' (got rc %d, %d, %d, '%s')",
+           rows[i].what, rows[i].rc ? "parses" : "refused", rows[i].keys,
+           rows[i].skipped, rows[i].reason ? rows[i].reason : "",
+           rc, rc ? jwt_keyset_count(set) : 0,
+           skipped ? skipped->nelts : -1, why ? why : "(null)");
+        if (rc && rows[i].skipped) {
+            const jwt_key_skip_t *sk = &APR_ARRAY_IDX(skipped, 0,
+                                                      jwt_key_skip_t);
+
+            ok(!sk->kid || strlen(sk->kid) <= JWT_KEYSET_MAX_KID,
+               "%s: the skip record carries no overlong kid", rows[i].what);
+        }
+        jwt_keyset_free(set);
+    }
+    ok(jwt_keyset_live() == 0, "hostile documents: no set left behind "
+       "(live %u)", jwt_keyset_live());
+}
+
+/* 10,000 Ed25519 keys (one key's material under 10,000 kids) in about
+ * 1 MB: parsed in bounded time, and a token of the last kid costs one
+ * key tried, as in a set of 1. */
+static void test_big(void)
+{
+    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    BIO *b = BIO_new(BIO_s_mem());
+    jwt_key_t *priv;
+    const char *x, *one[1];
+    char *doc, *at;
+    json_t *j;
+    jwt_keyset_t *set = NULL, *small;
+    jwt_keyring_t *ring = jwt_keyring_create(pool), *ring1;
+    jwt_policy_t pol, pol1;
+    apr_array_header_t *skipped;
+    jwt_error_t err;
+    apr_time_t t0, t1;
+    size_t len;
+    int i, rc;
+
+    PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL);
+    priv = private_key(bio_text(b), "k09999");
+    BIO_free(b);
+    EVP_PKEY_free(pk);
+    j = json_loads(jwt_key_public_jwk(priv), 0, NULL);
+    x = apr_pstrdup(pool, json_string_value(json_object_get(j, "x")));
+    json_decref(j);
+    doc = at = apr_palloc(pool, 10000 * 128 + 64);
+    at += sprintf(at, "{\"keys\":[");
+    for (i = 0; i < 10000; i++) {
+        at += sprintf(at, "%s{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"use\":"
+                      "\"sig\",\"alg\":\"EdDSA\",\"kid\":\"k%05d\",\"x\":"
+                      "\"%s\"}", i ? "," : "", i, x);
+    }
+    at += sprintf(at, "]}");
+    len = (size_t)(at - doc);
+    t0 = apr_time_now();
+    rc = jwt_keyset_parse(&set, pool, doc, len, &skipped, &err);
+    t1 = apr_time_now();
+    ok(rc && jwt_keyset_count(set) == 10000 && len > 1000000,
+       "10,000 keys in %" APR_SIZE_T_FMT " bytes parse (got rc %d, %d keys: "
+       "%s)", len, rc, rc ? jwt_keyset_count(set) : 0, rc ? "" : err.reason);
+    ok(t1 - t0 < apr_time_from_sec(20), "in bounded time (%.3f s, under "
+       "20 s even on a loaded machine)", (double)(t1 - t0) / 1e6);
+    if (!rc) {
+        return;
+    }
+    jwt_keyring_publish(ring, set);
+    pol = policy_of(sources_of(ring, NULL));
+    rc = verify(sign_claims(priv, JWT_ALG_EDDSA, apr_psprintf(pool,
+                "{\"sub\":\"a\",\"exp\":%" APR_INT64_T_FMT "}", NOW + 60)),
+                &pol, &err);
+    ok(rc && tried == 1, "a set of 10,000: the token of kid k09999 tries "
+       "one key (got rc %d, tried %d)", rc, tried);
+
+    one[0] = jwt_key_public_jwk(priv);
+    small = parse(set_doc(one, 1), &err);
+    ring1 = jwt_keyring_create(pool);
+    jwt_keyring_publish(ring1, small);
+    pol1 = policy_of(sources_of(ring1, NULL));
+    rc = verify(sign_claims(priv, JWT_ALG_EDDSA, apr_psprintf(pool,
+                "{\"sub\":\"a\",\"exp\":%" APR_INT64_T_FMT "}", NOW + 60)),
+                &pol1, &err);
+    ok(rc && tried == 1, "a set of 1: the same token tries one key too "
+       "(got rc %d, tried %d)", rc, tried);
+    jwt_keyring_publish(ring, NULL);
+    jwt_keyring_publish(ring1, NULL);
+}
+
+/* Which keys a token is tried with (keyset.h's rules), a row each. */
+static void test_kid_rules(void)
+{
+    const char *jwk[100], *j_nokid, *j_dup1, *j_dup2, *j_static;
+    jwt_key_t *k[100], *nokid, *dup1, *dup2, *stat, *stranger;
+    (void)dup1;
+    jwt_keyring_t *ring = jwt_keyring_create(pool);
+    jwt_keyring_t *ring2 = jwt_keyring_create(pool);
+    apr_array_header_t *src = sources_of(ring, NULL);
+    jwt_policy_t pol;
+    jwt_error_t err;
+    const char *tok, *thumb;
+    int i, rc;
+
+    for (i = 0; i < 100; i++) {
+        k[i] = ec_key(apr_psprintf(pool, "key-%02d", i), &jwk[i]);
+    }
+    jwt_keyring_publish(ring, parse(set_doc(jwk, 100), &err));
+    pol = policy_of(src);
+
+    for (i = 0; i < 100; i += 33) {
+        rc = verify(sign_es(k[i]), &pol, &err);
+        ok(rc && tried == 1, "a set of 100: key-%02d's token tries one key "
+           "(got rc %d, tried %d)", i, rc, tried);
+    }
+    rc = verify(sign_es(k[99]), &pol, &err);
+    ok(rc && tried == 1, "a set of 100: the last key's token tries one key "
+       "(got rc %d, tried %d)", rc, tried);
+
+    stranger = ec_key("key-07", &j_static);
+    rc = verify(sign_es(stranger), &pol, &err);
+    ok(!rc && err.code == JWT_ERR_SIGNATURE && tried == 1,
+       "a known kid, another key's signature: JWT_ERR_SIGNATURE after one "
+       "key (got rc %d, code %d, tried %d)", rc, err.code, tried);
+    stranger = ec_key("key-new", &j_static);
+    rc = verify(sign_es(stranger), &pol, &err);
+    ok(!rc && err.code == JWT_ERR_KEY && tried == 0,
+       "a kid no key has: JWT_ERR_KEY, nothing tried (the glue refetches; "
+       "got rc %d, code %d, tried %d)", rc, err.code, tried);
+
+    /* a token without kid never tries a set's keys with kids */
+    tok = sign_raw(k[5], "{\"alg\":\"ES256\"}", NULL);
+    rc = verify(tok, &pol, &err);
+    ok(!rc && err.code == JWT_ERR_KEY && tried == 0,
+       "no kid, a set whose keys all have kids: JWT_ERR_KEY, nothing tried "
+       "(got rc %d, code %d, tried %d)", rc, err.code, tried);
+
+    /* a set with a key without kid, beside the 100 */
+    nokid = ec_key(NULL, &j_nokid);
+    thumb = jwt_key_sign_kid(nokid);
+    jwk[0] = jwk_with(j_nokid, "kid", NULL, 0);
+    jwt_keyring_publish(ring2, parse(set_doc(jwk, 100), &err));
+    pol = policy_of(sources_of(ring2, NULL));
+    rc = verify(sign_raw(nokid, "{\"alg\":\"ES256\"}", NULL), &pol, &err);
+    ok(rc && tried == 1, "no kid: the set's one key without kid is tried, "
+       "the 99 with kids are not (got rc %d, tried %d)", rc, tried);
+    rc = verify(sign_es(nokid), &pol, &err);
+    ok(rc && tried == 1 && thumb, "kid = the RFC 7638 thumbprint of the "
+       "key without kid: found by the index (got rc %d, tried %d)", rc,
+       tried);
+
+    /* duplicate kids: each tried, in a set and across static and set */
+    dup1 = ec_key("dup", &j_dup1);
+    dup2 = ec_key("dup", &j_dup2);
+    jwk[0] = j_dup1;
+    jwk[1] = j_dup2;
+    jwt_keyring_publish(ring2, parse(set_doc(jwk, 3), &err));
+    rc = verify(sign_es(dup2), &pol, &err);
+    ok(rc && tried == 2, "two keys of kid 'dup' in a set: the second's "
+       "token verifies after both are tried (got rc %d, tried %d)", rc,
+       tried);
+    stat = ec_key("dup", &j_static);
+    pol.keys = keys_of(stat, NULL);
+    rc = verify(sign_es(dup2), &pol, &err);
+    ok(rc && tried == 3, "kid 'dup' static and twice in the set: static "
+       "first, then the set (got rc %d, tried %d)", rc, tried);
+    rc = verify(sign_es(stat), &pol, &err);
+    ok(rc && tried == 1, "kid 'dup': the static key's token after one try "
+       "(got rc %d, tried %d)", rc, tried);
+
+    /* an unknown kid falls back to the static keys without kid only */
+    stat = ec_key(NULL, &j_static);
+    pol.keys = keys_of(stat, NULL);
+    rc = verify(sign_raw(stat, "{\"alg\":\"ES256\",\"kid\":\"unknown\"}",
+                         NULL), &pol, &err);
+    ok(rc && tried == 1, "a kid no key has: the static key without kid "
+       "verifies it, as before remote sets (got rc %d, tried %d)", rc,
+       tried);
+    rc = verify(sign_raw(k[9], "{\"alg\":\"ES256\",\"kid\":\"unknown\"}",
+                         NULL), &pol, &err);
+    ok(!rc && err.code == JWT_ERR_SIGNATURE && tried == 1,
+       "a kid no key has, a static key without kid: that key tried, "
+       "JWT_ERR_SIGNATURE (got rc %d, code %d, tried %d)", rc, err.code,
+       tried);
+
+    /* the static keys' index */
+    {
+        apr_array_header_t *keys = apr_array_make(pool, 100,
+                                                  sizeof(jwt_key_t *));
+        jwt_key_t *swapped;
+        const char *j;
+
+        for (i = 0; i < 100; i++) {
+            APR_ARRAY_PUSH(keys, jwt_key_t *) = k[i];
+        }
+        pol = policy_of(NULL);
+        pol.keys = keys;
+        ok(jwt_policy_index_keys(&pol, pool) && pol.key_index,
+           "jwt_policy_index_keys makes the index");
+        rc = verify(sign_es(k[99]), &pol, &err);
+        ok(rc && tried == 1, "100 static keys, indexed: the last one's "
+           "token tries one key (got rc %d, tried %d)", rc, tried);
+        rc = verify(sign_raw(k[3], "{\"alg\":\"ES256\"}", NULL), &pol, &err);
+        ok(rc && tried == 4, "100 static keys, a token without kid: every "
+           "static key in order, as before (got rc %d, tried %d)", rc,
+           tried);
+        /* a key put in place behind the index's back is not seen: so the
+         * index is what verification reads */
+        swapped = ec_key("key-50", &j);
+        APR_ARRAY_IDX(keys, 50, jwt_key_t *) = swapped;
+        rc = verify(sign_es(swapped), &pol, &err);
+        ok(!rc && err.code == JWT_ERR_SIGNATURE && tried == 1,
+           "the index answers kid lookups: a key swapped behind it is not "
+           "seen (got rc %d, code %d, tried %d)", rc, err.code, tried);
+        /* grown since: the index no longer covers the keys, they are
+         * walked */
+        APR_ARRAY_PUSH(keys, jwt_key_t *) = k[0];
+        rc = verify(sign_es(swapped), &pol, &err);
+        ok(rc && tried == 1, "keys grown after indexing: walked, the "
+           "swapped key found (got rc %d, tried %d)", rc, tried);
+    }
+    jwt_keyring_publish(ring, NULL);
+    jwt_keyring_publish(ring2, NULL);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -230,6 +677,11 @@ int main(void)
     jwt_test_key_tried = count_tried;
 
     test_vectors();
+    make_rsa();
+    test_digest();
+    test_hostile();
+    test_big();
+    test_kid_rules();
 
     /* verification through a ring */
     {
