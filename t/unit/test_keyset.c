@@ -162,6 +162,15 @@ static apr_array_header_t *sources_of(jwt_keyring_t *ring,
     return s;
 }
 
+static void add_source(apr_array_header_t *s, jwt_keyring_t *ring,
+                       const char *issuer)
+{
+    jwt_keysource_t *src = apr_array_push(s);
+
+    src->ring = ring;
+    src->issuer = issuer;
+}
+
 /* keys tried, counted through jwt_test_key_tried */
 static volatile int tried;
 
@@ -670,6 +679,349 @@ static void test_kid_rules(void)
     jwt_keyring_publish(ring2, NULL);
 }
 
+/* Issuer binding (issue 10, behaviour 7), a row each. */
+static void test_binding(void)
+{
+    const char *ja, *jb, *jw;
+    jwt_key_t *ka = ec_key("ka", &ja), *kb = ec_key("kb", &jb);
+    jwt_key_t *ks = ec_key("ks", &jw);
+    jwt_keyring_t *ra = jwt_keyring_create(pool);
+    jwt_keyring_t *rb = jwt_keyring_create(pool);
+    jwt_keyring_t *ru = jwt_keyring_create(pool);
+    apr_array_header_t *src = sources_of(ra, "https://a.example");
+    const char *both[2], *jws;
+    jwt_policy_t pol;
+    jwt_error_t err;
+    size_t i;
+    static const struct {
+        const char *what;
+        int signer;                     /* 0 ka (bound A), 1 kb (bound B),
+                                         * 2 ks (static), 3 kb2 (unbound) */
+        const char *iss;                /* NULL: none */
+        int accepted;                   /* policy->issuers A and B */
+        int rc;
+        jwt_errcode_e code;
+    } rows[] = {
+        { "A's key, iss A", 0, "https://a.example", 0, 1, JWT_OK },
+        { "B's key, iss B", 1, "https://b.example", 0, 1, JWT_OK },
+        { "B's key, iss A", 1, "https://a.example", 0, 0, JWT_ERR_ISSUER },
+        { "B's key, iss A, both accepted", 1, "https://a.example", 1, 0,
+          JWT_ERR_ISSUER },
+        { "A's key, iss A, both accepted", 0, "https://a.example", 1, 1,
+          JWT_OK },
+        { "A's key, iss A with a slash more", 0, "https://a.example/", 0, 0,
+          JWT_ERR_ISSUER },
+        { "A's key, no iss", 0, NULL, 0, 0, JWT_ERR_ISSUER },
+        { "static key, iss B", 2, "https://b.example", 0, 1, JWT_OK },
+        { "unbound set's key, iss A", 3, "https://a.example", 0, 1, JWT_OK },
+        { "unbound set's key, iss C, A and B accepted", 3,
+          "https://c.example", 1, 0, JWT_ERR_ISSUER },
+    };
+
+    add_source(src, rb, "https://b.example");
+    add_source(src, ru, NULL);
+    both[0] = ja;
+    jwt_keyring_publish(ra, parse(set_doc(both, 1), &err));
+    both[0] = jb;
+    jwt_keyring_publish(rb, parse(set_doc(both, 1), &err));
+    /* the same key (kid kb) unbound too: a bound source's failure does
+     * not stop the search, the unbound copy comes later in the order */
+    jwt_keyring_publish(ru, parse(set_doc(both, 1), &err));
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const jwt_key_t *k = rows[i].signer == 0 ? ka : rows[i].signer == 2
+                             ? ks : kb;
+        const char *claims = rows[i].iss
+            ? apr_psprintf(pool, "{\"iss\":\"%s\",\"exp\":%" APR_INT64_T_FMT
+                           "}", rows[i].iss, NOW + 60)
+            : apr_psprintf(pool, "{\"exp\":%" APR_INT64_T_FMT "}", NOW + 60);
+        const char *tok = sign_raw(k, apr_psprintf(pool, "{\"alg\":\"ES256\","
+                                   "\"kid\":\"%s\"}", jwt_key_kid(k)),
+                                   claims);
+        int rc;
+
+        pol = policy_of(rows[i].signer == 3 ? sources_of(ru, NULL) : src);
+        pol.keys = keys_of(ks, NULL);
+        if (rows[i].accepted) {
+            apr_array_header_t *iss = apr_array_make(pool, 2,
+                                                     sizeof(char *));
+
+            APR_ARRAY_PUSH(iss, const char *) = "https://a.example";
+            APR_ARRAY_PUSH(iss, const char *) = "https://b.example";
+            pol.issuers = iss;
+        }
+        rc = verify(tok, &pol, &err);
+        ok(rc == rows[i].rc && (rc || err.code == rows[i].code),
+           "binding: %s: %s (got rc %d, code %d: %s)", rows[i].what,
+           rows[i].rc ? "accepted" : jwt_error_name(rows[i].code), rc,
+           rc ? 0 : err.code, rc ? "" : err.reason);
+        if (!rc && rows[i].code == JWT_ERR_ISSUER && !rows[i].accepted) {
+            ok(!strcmp(err.reason, "signed by a key bound to another issuer"),
+               "binding: %s: the reason names no key (got '%s')",
+               rows[i].what, err.reason);
+        }
+    }
+    /* jwt_jws_verify holds the binding too */
+    pol = policy_of(src);
+    {
+        jwt_jws_t *out;
+        const char *tok = sign_raw(kb, "{\"alg\":\"ES256\",\"kid\":\"kb\"}",
+                                   apr_psprintf(pool, "{\"iss\":\"https://a."
+                                   "example\",\"exp\":%" APR_INT64_T_FMT "}",
+                                   NOW + 60));
+        int rc;
+
+        pol.sources = apr_array_copy(pool, src);
+        ((apr_array_header_t *)pol.sources)->nelts = 2;
+        rc = jwt_jws_verify(&out, pool, tok, strlen(tok), &pol, &err);
+        ok(!rc && err.code == JWT_ERR_ISSUER, "jwt_jws_verify: B's key, iss "
+           "A: JWT_ERR_ISSUER (got rc %d, code %d)", rc, rc ? 0 : err.code);
+        jws = sign_raw(kb, "{\"alg\":\"ES256\",\"kid\":\"kb\"}", "{\"iss\":"
+                       "\"https://b.example\"}");
+        rc = jwt_jws_verify(&out, pool, jws, strlen(jws), &pol, &err);
+        ok(rc, "jwt_jws_verify: B's key, iss B: verifies (got rc %d)", rc);
+    }
+    jwt_keyring_publish(ra, NULL);
+    jwt_keyring_publish(rb, NULL);
+    jwt_keyring_publish(ru, NULL);
+}
+
+#define TENANT_T "https://login.microsoftonline.com/{tenantid}/v2.0"
+#define TID "72f988bf-86f1-41af-91ab-2d7cd011db47"
+#define TID2 "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+/* Entra ID's {tenantid} template (behaviour 8), in policy->issuers and
+ * as a source's bound issuer, a row each. */
+static void test_tenant(void)
+{
+    const char *j;
+    jwt_key_t *key = ec_key("t1", &j);
+    apr_array_header_t *iss = apr_array_make(pool, 1, sizeof(char *));
+    jwt_policy_t pol = policy_of(NULL);
+    jwt_error_t err;
+    size_t i;
+    static const struct {
+        const char *what;
+        const char *issuer;             /* the configured template */
+        const char *claims;             /* %s: exp */
+        int rc;
+    } rows[] = {
+        { "the token's own tid", TENANT_T,
+          "\"iss\":\"https://login.microsoftonline.com/" TID "/v2.0\","
+          "\"tid\":\"" TID "\"", 1 },
+        { "upper-case hex tid", TENANT_T,
+          "\"iss\":\"https://login.microsoftonline.com/72F988BF-86F1-41AF-"
+          "91AB-2D7CD011DB47/v2.0\",\"tid\":\"72F988BF-86F1-41AF-91AB-"
+          "2D7CD011DB47\"", 1 },
+        { "iss of another tenant than tid", TENANT_T,
+          "\"iss\":\"https://login.microsoftonline.com/" TID2 "/v2.0\","
+          "\"tid\":\"" TID "\"", 0 },
+        { "tid missing", TENANT_T,
+          "\"iss\":\"https://login.microsoftonline.com/" TID "/v2.0\"", 0 },
+        { "tid a number", TENANT_T,
+          "\"iss\":\"https://login.microsoftonline.com/7/v2.0\","
+          "\"tid\":7", 0 },
+        { "tid an array", TENANT_T,
+          "\"iss\":\"https://login.microsoftonline.com/" TID "/v2.0\","
+          "\"tid\":[\"" TID "\"]", 0 },
+        { "tid not a GUID", TENANT_T,
+          "\"iss\":\"https://login.microsoftonline.com/common/v2.0\","
+          "\"tid\":\"common\"", 0 },
+        { "tid with hyphens misplaced", TENANT_T,
+          "\"iss\":\"https://login.microsoftonline.com/72f988bf8-6f1-41af-"
+          "91ab-2d7cd011db47/v2.0\",\"tid\":\"72f988bf8-6f1-41af-91ab-"
+          "2d7cd011db47\"", 0 },
+        { "tid a GUID with a non-hex digit", TENANT_T,
+          "\"iss\":\"https://login.microsoftonline.com/72f988bf-86f1-41af-"
+          "91ab-2d7cd011db4g/v2.0\",\"tid\":\"72f988bf-86f1-41af-91ab-"
+          "2d7cd011db4g\"", 0 },
+        { "iss the literal template", TENANT_T,
+          "\"iss\":\"" TENANT_T "\",\"tid\":\"" TID "\"", 0 },
+        { "iss the template filled, and more", TENANT_T,
+          "\"iss\":\"https://login.microsoftonline.com/" TID "/v2.0/x\","
+          "\"tid\":\"" TID "\"", 0 },
+        { "iss the template filled, shorter", TENANT_T,
+          "\"iss\":\"https://login.microsoftonline.com/" TID "/v2\","
+          "\"tid\":\"" TID "\"", 0 },
+        { "{tenantid} twice, both filled", "https://x.example/{tenantid}/"
+          "{tenantid}",
+          "\"iss\":\"https://x.example/" TID "/" TID "\",\"tid\":\"" TID "\"",
+          1 },
+        { "{tenantid} twice, one other tenant", "https://x.example/"
+          "{tenantid}/{tenantid}",
+          "\"iss\":\"https://x.example/" TID "/" TID2 "\",\"tid\":\"" TID
+          "\"", 0 },
+        { "no template: exact, tid or not", "https://sts.example",
+          "\"iss\":\"https://sts.example\",\"tid\":\"" TID "\"", 1 },
+    };
+
+    APR_ARRAY_PUSH(iss, const char *) = NULL;
+    pol.issuers = iss;
+    pol.keys = keys_of(key, NULL);
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const char *claims = apr_psprintf(pool, "{%s,\"exp\":%"
+                                          APR_INT64_T_FMT "}",
+                                          rows[i].claims, NOW + 60);
+        const char *tok = sign_raw(key, "{\"alg\":\"ES256\",\"kid\":\"t1\"}",
+                                   claims);
+        int rc;
+
+        APR_ARRAY_IDX(iss, 0, const char *) = rows[i].issuer;
+        rc = verify(tok, &pol, &err);
+        ok(rc == rows[i].rc && (rc || err.code == JWT_ERR_ISSUER),
+           "tenant template in JWTAuthIssuer: %s: %s (got rc %d, code %d)",
+           rows[i].what, rows[i].rc ? "accepted" : "issuer", rc,
+           rc ? 0 : err.code);
+    }
+
+    /* as a bound issuer: Entra ID's own set and token shapes */
+    {
+        const char *doc = slurp("t/vectors/idp/entra.json");
+        const char *pem = slurp("t/vectors/idp/test-only-entra-2.key");
+        jwt_key_t *signer = private_key(pem, "W8hipmbBNzopQp7GcbI3DjH8BIM");
+        jwt_keyring_t *ring = jwt_keyring_create(pool);
+        const char *claims[2];
+        int rc, n;
+
+        jwt_keyring_publish(ring, parse(doc, &err));
+        pol = policy_of(sources_of(ring, TENANT_T));
+        claims[0] = "\"iss\":\"https://login.microsoftonline.com/" TID
+                    "/v2.0\",\"tid\":\"" TID "\"";
+        claims[1] = "\"iss\":\"https://login.microsoftonline.com/" TID2
+                    "/v2.0\",\"tid\":\"" TID "\"";
+        for (n = 0; n < 2; n++) {
+            const char *tok = sign_claims(signer, JWT_ALG_RS256,
+                                          apr_psprintf(pool, "{%s,\"exp\":%"
+                                          APR_INT64_T_FMT "}", claims[n],
+                                          NOW + 60));
+
+            rc = verify(tok, &pol, &err);
+            ok(n == 0 ? rc && tried == 1
+                      : !rc && err.code == JWT_ERR_ISSUER,
+               "Entra ID set bound to the template: %s (got rc %d, code %d, "
+               "tried %d)", n == 0 ? "the tenant's own token verifies"
+                                   : "iss of another tenant: JWT_ERR_ISSUER",
+               rc, rc ? 0 : err.code, tried);
+        }
+        jwt_keyring_publish(ring, NULL);
+    }
+}
+
+/* ---- threads ---- */
+
+#define READERS 3
+#define PUBLISHES 2000
+
+typedef struct {
+    const jwt_policy_t *pol;
+    const char *tok_both;               /* a key in both sets */
+    const char *tok_one;                /* a key in one set only */
+    volatile int *stop;
+    long verified, failed, other_codes;
+} reader_t;
+
+static void *APR_THREAD_FUNC reader(apr_thread_t *t, void *data)
+{
+    reader_t *r = data;
+    apr_pool_t *p;
+
+    apr_pool_create_unmanaged_ex(&p, NULL, NULL);
+    while (!__atomic_load_n(r->stop, __ATOMIC_SEQ_CST)) {
+        jwt_error_t err;
+        jwt_t *jwt;
+
+        if (jwt_verify(&jwt, p, r->tok_both, strlen(r->tok_both), r->pol,
+                       NOW, &err)) {
+            r->verified++;
+        }
+        else {
+            r->failed++;
+        }
+        /* in one set only: accepted or JWT_ERR_KEY, nothing else */
+        if (!jwt_verify(&jwt, p, r->tok_one, strlen(r->tok_one), r->pol,
+                        NOW, &err) && err.code != JWT_ERR_KEY) {
+            r->other_codes++;
+        }
+        apr_pool_clear(p);
+    }
+    apr_pool_destroy(p);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    const char *j1, *j2, *j3, *docs[2], *pair[2];
+    jwt_key_t *k1 = ec_key("both", &j1), *k2 = ec_key("only-a", &j2);
+    jwt_keyring_t *ring = jwt_keyring_create(pool);
+    jwt_policy_t pol = policy_of(sources_of(ring, NULL));
+    apr_thread_t *th[READERS];
+    reader_t rd[READERS];
+    volatile int stop = 0;
+    long verified = 0, failed = 0, other = 0;
+    apr_uint32_t v0;
+    jwt_error_t err;
+    apr_status_t rv;
+    int i, bad_parse = 0;
+    apr_time_t t_parse = 0, t_pub = 0;
+
+    ec_key("only-b", &j3);
+    pair[0] = j1;
+    pair[1] = j2;
+    docs[0] = set_doc(pair, 2);
+    pair[1] = j3;
+    docs[1] = set_doc(pair, 2);
+    /* the hook is a plain counter: off while threads run */
+    jwt_test_key_tried = NULL;
+    jwt_keyring_publish(ring, parse(docs[0], &err));
+    v0 = jwt_keyring_version(ring);
+    for (i = 0; i < READERS; i++) {
+        rd[i].pol = &pol;
+        rd[i].tok_both = sign_es(k1);
+        rd[i].tok_one = sign_es(k2);
+        rd[i].stop = &stop;
+        rd[i].verified = rd[i].failed = rd[i].other_codes = 0;
+        apr_thread_create(&th[i], NULL, reader, &rd[i], pool);
+    }
+    for (i = 0; i < PUBLISHES; i++) {
+        apr_time_t t0 = apr_time_now(), t1;
+        jwt_keyset_t *set = parse(docs[(i + 1) % 2], &err);
+
+        t1 = apr_time_now();
+        t_parse += t1 - t0;
+        if (!set) {
+            bad_parse++;
+            continue;
+        }
+        jwt_keyring_publish(ring, set);
+        t_pub += apr_time_now() - t1;
+    }
+    /* publishing waits for readers of the old set to leave: a reader
+     * descheduled while it holds one (more threads than cores) costs the
+     * writer a time slice, never a reader anything */
+    printf("# %d parses %.3f s, %d publishes %.3f s\n", PUBLISHES,
+           (double)t_parse / 1e6, PUBLISHES, (double)t_pub / 1e6);
+    __atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST);
+    for (i = 0; i < READERS; i++) {
+        apr_thread_join(&rv, th[i]);
+        verified += rd[i].verified;
+        failed += rd[i].failed;
+        other += rd[i].other_codes;
+    }
+    jwt_test_key_tried = count_tried;
+    ok(bad_parse == 0 && jwt_keyring_version(ring) == v0 + PUBLISHES,
+       "%d publishes while %d threads verify (version %u)", PUBLISHES,
+       READERS, jwt_keyring_version(ring));
+    ok(failed == 0 && verified > 0, "the key in both sets: %ld verified, "
+       "%ld failed", verified, failed);
+    ok(other == 0, "the key in one set: accepted or JWT_ERR_KEY, never "
+       "another failure (%ld other)", other);
+    ok(jwt_keyset_live() == 1, "only the current set is alive after %d "
+       "rotations (live %u)", PUBLISHES, jwt_keyset_live());
+    jwt_keyring_publish(ring, NULL);
+    ok(jwt_keyset_live() == 0, "none after the ring is emptied (live %u)",
+       jwt_keyset_live());
+}
+
 int main(void)
 {
     apr_initialize();
@@ -682,6 +1034,9 @@ int main(void)
     test_hostile();
     test_big();
     test_kid_rules();
+    test_binding();
+    test_tenant();
+    test_threads();
 
     /* verification through a ring */
     {
