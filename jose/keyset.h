@@ -62,9 +62,13 @@ typedef struct jwt_keyset jwt_keyset_t;
  * the sorted RFC 7638 thumbprints with their kids and algorithms), so the
  * same keys in another order or layout give the same digest.
  * Beyond key files: the text must be a JWK Set (a JSON object with a
- * "keys" array; not PEM, not a single JWK), an "oct" key (a secret: never
- * taken from a remote document) and a key whose kid is longer than
- * JWT_KEYSET_MAX_KID are skipped too.  *skipped (when skipped is not
+ * "keys" array; not PEM, not a single JWK) of at most 20,000 keys and
+ * JWT_KEYSET_MAX_DOC bytes; an "oct" key (a secret: never taken from a
+ * remote document), a key whose kid is longer than JWT_KEYSET_MAX_KID,
+ * and an RSA key over 16384 bits (OpenSSL would never verify
+ * with it) are skipped too.  The skip records' kid and reason are fit
+ * for a log line (visible ASCII, '?' for other bytes, the reason at most
+ * 160 bytes): the document is hostile input.  *skipped (when skipped is not
  * NULL) is set on failure as well; err->reason is in p.  Returns 1, or 0
  * and *err (JWT_ERR_KEY, or JWT_ERR_INTERNAL when memory or OpenSSL
  * fails). */
