@@ -500,6 +500,8 @@ void jwt_keyring_publish(jwt_keyring_t *ring, jwt_keyset_t *set)
     jwt_keyset_free(gone);
 }
 
+void (*jwt_test_ring_stall)(void);
+
 const jwt_keyset_t *jwt_keyring_acquire(jwt_keyring_t *ring,
                                         unsigned *ticket)
 {
@@ -508,6 +510,9 @@ const jwt_keyset_t *jwt_keyring_acquire(jwt_keyring_t *ring,
 
     for (;;) {
         i = __atomic_load_n(&ring->active, __ATOMIC_SEQ_CST);
+        if (jwt_test_ring_stall) {
+            jwt_test_ring_stall();
+        }
         __atomic_add_fetch(&ring->readers[i], 1, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&ring->active, __ATOMIC_SEQ_CST) == i) {
             break;

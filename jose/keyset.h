@@ -104,6 +104,11 @@ void jwt_keyring_release(jwt_keyring_t *ring, unsigned ticket);
 apr_uint32_t jwt_keyring_version(const jwt_keyring_t *ring); /* +1 per
                                                    * publish */
 
+/* Tests only: when set, called by jwt_keyring_acquire between reading the
+ * active slot and registering in it (the window the re-check closes).
+ * NULL (as it is) costs one load per acquire. */
+extern void (*jwt_test_ring_stall)(void);
+
 /* A remote set as a policy uses it: its ring and the issuer its keys are
  * bound to (NULL: unbound, serves every accepted issuer). */
 typedef struct {

@@ -643,6 +643,12 @@ static void test_kid_rules(void)
     rc = verify(sign_raw(nokid, "{\"alg\":\"ES256\"}", NULL), &pol, &err);
     ok(rc && tried == 1, "no kid: the set's one key without kid is tried, "
        "the 99 with kids are not (got rc %d, tried %d)", rc, tried);
+    rc = verify(sign_raw(k[7], "{\"alg\":\"ES256\",\"kid\":\"key-new\"}",
+                         NULL), &pol, &err);
+    ok(!rc && err.code == JWT_ERR_KEY && tried == 0,
+       "a kid no key has, a set with a key without kid: that key is not "
+       "tried, JWT_ERR_KEY (got rc %d, code %d, tried %d)", rc, err.code,
+       tried);
     rc = verify(sign_es(nokid), &pol, &err);
     ok(rc && tried == 1 && thumb, "kid = the RFC 7638 thumbprint of the "
        "key without kid: found by the index (got rc %d, tried %d)", rc,
@@ -951,6 +957,72 @@ static void test_tenant(void)
 
 /* ---- threads ---- */
 
+/* A reader stalled between reading the active slot and registering in
+ * it, while the writer publishes: it must come back with the new set
+ * (without the re-check it would take the slot just emptied). */
+static volatile int stall_state;        /* 0 run, 1 stalled, 2 go */
+
+static void stall_once(void)
+{
+    if (__atomic_load_n(&stall_state, __ATOMIC_SEQ_CST) != 0) {
+        return;
+    }
+    __atomic_store_n(&stall_state, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&stall_state, __ATOMIC_SEQ_CST) != 2) {
+        apr_sleep(1000);
+    }
+}
+
+typedef struct {
+    jwt_keyring_t *ring;
+    const jwt_keyset_t *got;
+} stalled_t;
+
+static void *APR_THREAD_FUNC stalled_reader(apr_thread_t *t, void *data)
+{
+    stalled_t *s = data;
+    unsigned ticket;
+
+    s->got = jwt_keyring_acquire(s->ring, &ticket);
+    jwt_keyring_release(s->ring, ticket);
+    return NULL;
+}
+
+static void test_stall(void)
+{
+    const char *j1, *j2;
+    jwt_keyring_t *ring = jwt_keyring_create(pool);
+    jwt_keyset_t *s1, *s2;
+    apr_thread_t *th;
+    apr_status_t rv;
+    stalled_t st;
+    jwt_error_t err;
+
+    ec_key("s1", &j1);
+    ec_key("s2", &j2);
+    s1 = parse(set_doc(&j1, 1), &err);
+    s2 = parse(set_doc(&j2, 1), &err);
+    jwt_keyring_publish(ring, s1);
+    st.ring = ring;
+    st.got = NULL;
+    stall_state = 0;
+    jwt_test_ring_stall = stall_once;
+    apr_thread_create(&th, NULL, stalled_reader, &st, pool);
+    while (__atomic_load_n(&stall_state, __ATOMIC_SEQ_CST) != 1) {
+        apr_sleep(1000);
+    }
+    /* the reader has read the active slot and is not yet counted there:
+     * this publish frees s1 and empties that slot */
+    jwt_keyring_publish(ring, s2);
+    __atomic_store_n(&stall_state, 2, __ATOMIC_SEQ_CST);
+    apr_thread_join(&rv, th);
+    jwt_test_ring_stall = NULL;
+    ok(st.got == s2, "a reader stalled across a publish gets the new set "
+       "(got %s)", st.got == s2 ? "the new set" : st.got ? "another set"
+                                                         : "none");
+    jwt_keyring_publish(ring, NULL);
+}
+
 #define READERS 2
 
 /* KEYSET_PUBLISHES in the environment: fewer for valgrind's tools */
@@ -1087,6 +1159,7 @@ int main(void)
     test_kid_rules();
     test_binding();
     test_tenant();
+    test_stall();
     test_threads();
 
     /* verification through a ring */
