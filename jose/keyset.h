@@ -28,6 +28,12 @@
  *   of each set that have no kid of their own.  A set's keys with kids
  *   are never tried for a token without one: a set of 10,000 keys costs
  *   such a token nothing.
+ * - issuer binding: a key of a source bound to an issuer verifies only
+ *   tokens whose iss matches that issuer (exactly, or its {tenantid}
+ *   template); for another iss the search goes on with the sources after
+ *   that one (the same key may be published for several bound issuers),
+ *   and ends in JWT_ERR_ISSUER "signed by a key bound to another issuer".
+ *   Static keys and unbound sources serve every accepted issuer.
  * - JWT_ERR_KEY ("no key for this alg/kid") when no key was tried at
  *   all, JWT_ERR_SIGNATURE when some were and none verified.  So a kid
  *   that no current key has (the IdP rotated: the glue asks for an early

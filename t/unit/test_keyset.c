@@ -736,45 +736,61 @@ static void test_binding(void)
     jwt_key_t *ks = ec_key("ks", &jw);
     jwt_keyring_t *ra = jwt_keyring_create(pool);
     jwt_keyring_t *rb = jwt_keyring_create(pool);
+    jwt_keyring_t *rb2 = jwt_keyring_create(pool);
     jwt_keyring_t *ru = jwt_keyring_create(pool);
     apr_array_header_t *src = sources_of(ra, "https://a.example");
+    apr_array_header_t *srcs[4];
     const char *both[2], *jws;
     jwt_policy_t pol;
     jwt_error_t err;
     size_t i;
     static const struct {
         const char *what;
-        int signer;                     /* 0 ka (bound A), 1 kb (bound B),
-                                         * 2 ks (static), 3 kb2 (unbound) */
+        int sources;                    /* 0: A's ring (bound A), B's (bound
+                                         * B); 1: an unbound ring of kb;
+                                         * 2: B's, then that unbound one;
+                                         * 3: B's, then kb bound to A */
+        int signer;                     /* 0 ka, 1 kb, 2 ks (static) */
         const char *iss;                /* NULL: none */
         int accepted;                   /* policy->issuers A and B */
         int rc;
         jwt_errcode_e code;
     } rows[] = {
-        { "A's key, iss A", 0, "https://a.example", 0, 1, JWT_OK },
-        { "B's key, iss B", 1, "https://b.example", 0, 1, JWT_OK },
-        { "B's key, iss A", 1, "https://a.example", 0, 0, JWT_ERR_ISSUER },
-        { "B's key, iss A, both accepted", 1, "https://a.example", 1, 0,
+        { "A's key, iss A", 0, 0, "https://a.example", 0, 1, JWT_OK },
+        { "B's key, iss B", 0, 1, "https://b.example", 0, 1, JWT_OK },
+        { "B's key, iss A", 0, 1, "https://a.example", 0, 0, JWT_ERR_ISSUER },
+        { "B's key, iss A, both accepted", 0, 1, "https://a.example", 1, 0,
           JWT_ERR_ISSUER },
-        { "A's key, iss A, both accepted", 0, "https://a.example", 1, 1,
+        { "A's key, iss A, both accepted", 0, 0, "https://a.example", 1, 1,
           JWT_OK },
-        { "A's key, iss A with a slash more", 0, "https://a.example/", 0, 0,
-          JWT_ERR_ISSUER },
-        { "A's key, no iss", 0, NULL, 0, 0, JWT_ERR_ISSUER },
-        { "static key, iss B", 2, "https://b.example", 0, 1, JWT_OK },
-        { "unbound set's key, iss A", 3, "https://a.example", 0, 1, JWT_OK },
-        { "unbound set's key, iss C, A and B accepted", 3,
+        { "A's key, iss A with a slash more", 0, 0, "https://a.example/", 0,
+          0, JWT_ERR_ISSUER },
+        { "A's key, no iss", 0, 0, NULL, 0, 0, JWT_ERR_ISSUER },
+        { "static key, iss B", 0, 2, "https://b.example", 0, 1, JWT_OK },
+        { "unbound set's key, iss A", 1, 1, "https://a.example", 0, 1,
+          JWT_OK },
+        { "unbound set's key, iss C, A and B accepted", 1, 1,
           "https://c.example", 1, 0, JWT_ERR_ISSUER },
+        { "kb bound to B and unbound: iss A through the unbound copy", 2, 1,
+          "https://a.example", 0, 1, JWT_OK },
+        { "kb bound to B, then to A: iss A through the second", 3, 1,
+          "https://a.example", 0, 1, JWT_OK },
+        { "kb bound to B, then to A: iss C refused", 3, 1,
+          "https://c.example", 0, 0, JWT_ERR_ISSUER },
     };
 
     add_source(src, rb, "https://b.example");
-    add_source(src, ru, NULL);
+    srcs[0] = src;
+    srcs[1] = sources_of(ru, NULL);
+    srcs[2] = sources_of(rb, "https://b.example");
+    add_source(srcs[2], ru, NULL);
+    srcs[3] = sources_of(rb, "https://b.example");
+    add_source(srcs[3], rb2, "https://a.example");
     both[0] = ja;
     jwt_keyring_publish(ra, parse(set_doc(both, 1), &err));
     both[0] = jb;
     jwt_keyring_publish(rb, parse(set_doc(both, 1), &err));
-    /* the same key (kid kb) unbound too: a bound source's failure does
-     * not stop the search, the unbound copy comes later in the order */
+    jwt_keyring_publish(rb2, parse(set_doc(both, 1), &err));
     jwt_keyring_publish(ru, parse(set_doc(both, 1), &err));
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         const jwt_key_t *k = rows[i].signer == 0 ? ka : rows[i].signer == 2
@@ -788,7 +804,7 @@ static void test_binding(void)
                                    claims);
         int rc;
 
-        pol = policy_of(rows[i].signer == 3 ? sources_of(ru, NULL) : src);
+        pol = policy_of(srcs[rows[i].sources]);
         pol.keys = keys_of(ks, NULL);
         if (rows[i].accepted) {
             apr_array_header_t *iss = apr_array_make(pool, 2,
@@ -819,8 +835,6 @@ static void test_binding(void)
                                    NOW + 60));
         int rc;
 
-        pol.sources = apr_array_copy(pool, src);
-        ((apr_array_header_t *)pol.sources)->nelts = 2;
         rc = jwt_jws_verify(&out, pool, tok, strlen(tok), &pol, &err);
         ok(!rc && err.code == JWT_ERR_ISSUER, "jwt_jws_verify: B's key, iss "
            "A: JWT_ERR_ISSUER (got rc %d, code %d)", rc, rc ? 0 : err.code);
@@ -831,6 +845,7 @@ static void test_binding(void)
     }
     jwt_keyring_publish(ra, NULL);
     jwt_keyring_publish(rb, NULL);
+    jwt_keyring_publish(rb2, NULL);
     jwt_keyring_publish(ru, NULL);
 }
 
