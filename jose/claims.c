@@ -31,6 +31,70 @@ static int numeric_date(const jwt_claims_t *c, const char *name,
     return jwt_member_number(c, m, value) ? 1 : -1;
 }
 
+/* Is s (len bytes) a GUID: 8-4-4-4-12 hex digits? */
+static int is_guid(const char *s, size_t len)
+{
+    size_t i;
+
+    if (len != 36) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23
+            ? s[i] != '-' : !apr_isxdigit(s[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+#define TENANT "{tenantid}"
+#define TENANT_LEN (sizeof(TENANT) - 1)
+
+int jwt_issuer_matches(const jwt_claims_t *claims, const jwt_member_t *iss,
+                       const char *want)
+{
+    const jwt_member_t *tid;
+    const char *v, *t, *w = want;
+    size_t vlen, tlen;
+
+    if (!iss || iss->type != JWT_JSON_STRING) {
+        return 0;
+    }
+    if (!strstr(want, TENANT)) {
+        return jwt_member_has_string(claims, iss, want);
+    }
+    tid = jwt_claims_get(claims, "tid");
+    if (!tid || tid->type != JWT_JSON_STRING
+        || !is_guid(claims->base + tid->value, tid->value_len)) {
+        return 0;
+    }
+    t = claims->base + tid->value;
+    tlen = tid->value_len;
+    v = claims->base + iss->value;
+    vlen = iss->value_len;
+    /* walk the template: each "{tenantid}" stands for the tid's bytes */
+    while (*w) {
+        if (!strncmp(w, TENANT, TENANT_LEN)) {
+            if (vlen < tlen || memcmp(v, t, tlen)) {
+                return 0;
+            }
+            v += tlen;
+            vlen -= tlen;
+            w += TENANT_LEN;
+        }
+        else {
+            if (vlen == 0 || *v != *w) {
+                return 0;
+            }
+            v++;
+            vlen--;
+            w++;
+        }
+    }
+    return vlen == 0;
+}
+
 int jwt_check_claims(const jwt_claims_t *claims, const jwt_policy_t *pol,
                      apr_int64_t now, jwt_error_t *err)
 {
@@ -78,8 +142,8 @@ int jwt_check_claims(const jwt_claims_t *claims, const jwt_policy_t *pol,
         }
         for (i = 0; v->type == JWT_JSON_STRING && i < pol->issuers->nelts;
              i++) {
-            if (jwt_member_has_string(claims, v, APR_ARRAY_IDX(
-                                          pol->issuers, i, const char *))) {
+            if (jwt_issuer_matches(claims, v, APR_ARRAY_IDX(
+                                       pol->issuers, i, const char *))) {
                 break;
             }
         }

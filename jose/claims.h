@@ -23,6 +23,14 @@
 int jwt_check_claims(const jwt_claims_t *claims, const jwt_policy_t *pol,
                      apr_int64_t now, jwt_error_t *err);
 
+/* Does the iss member (NULL: absent) match the issuer want: exactly, a
+ * string, or, when want holds "{tenantid}" (Entra ID's multi-tenant
+ * template), equal to want with every "{tenantid}" replaced by the
+ * token's own tid claim, which must be a string in GUID form (8-4-4-4-12
+ * hex digits)?  A template never matches without such a tid. */
+int jwt_issuer_matches(const jwt_claims_t *claims, const jwt_member_t *iss,
+                       const char *want);
+
 /* The user the claim called name gives: a non-empty string as it is, an
  * integer as its digits; NULL for anything else or when absent. */
 const char *jwt_claims_user(apr_pool_t *p, const jwt_claims_t *c,

@@ -4,7 +4,7 @@
  * uses instead.
  *
  * The arrows point one way:
- *   util <- alg <- keys <- policy
+ *   util <- alg <- keys <- keyset <- policy
  *   util <- json <- claims (and policy)
  *   keys, claims, policy <- jws <- cache
  *   util <- creds
@@ -16,6 +16,7 @@
 #include "alg.h"
 #include "json.h"
 #include "keys.h"
+#include "keyset.h"
 #include "policy.h"
 #include "claims.h"
 #include "jws.h"

@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "jws_private.h"
 #include "claims.h"
+#include "keyset.h"
 
 
 /* Upper bound of a compact token we look at; httpd's own request header
@@ -80,43 +81,148 @@ static int check_header(const json_t *hdr, const jwt_policy_t *pol,
     return 1;
 }
 
-/* Try the policy's keys that may run alg (and match kid, when given). */
-static int verify_signature(const jwt_policy_t *pol, jwt_alg_e alg,
-                            const char *kid, const char *input, size_t ilen,
-                            const unsigned char *sig, size_t siglen,
-                            jwt_error_t *err)
-{
-    int i, pass, tried = 0;
+void (*jwt_test_key_tried)(const jwt_key_t *key);
 
-    /* first pass: keys named by kid (configured, or the thumbprint of a
-     * key configured without one); second pass (only when no key carries
-     * that kid, or the token has none): keys configured without a kid */
-    for (pass = 0; pass < 2; pass++) {
-        for (i = 0; pol->keys && i < pol->keys->nelts; i++) {
-            const jwt_key_t *key = APR_ARRAY_IDX(pol->keys, i,
-                                                 const jwt_key_t *);
-            if (!(key->algs & JWT_ALG_BIT(alg))) {
-                continue;
-            }
-            if (pass == 0 && !(kid && jwt_key_sign_kid(key)
-                               && !strcmp(kid, jwt_key_sign_kid(key)))) {
-                continue;
-            }
-            if (pass == 1 && kid && key->kid) {
-                continue;
-            }
-            tried++;
-            if (jwt_key_verify(key, alg, (const unsigned char *)input, ilen,
-                               sig, siglen)) {
+/* One signature check: what it is tried with and how many keys were. */
+typedef struct {
+    jwt_alg_e alg;
+    const unsigned char *input;
+    size_t ilen;
+    const unsigned char *sig;
+    size_t siglen;
+    int tried;
+} attempt_t;
+
+/* Try n keys in turn (those that may run the alg); 1 when one verifies. */
+static int try_keys(attempt_t *a, const jwt_key_t *const *keys, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        const jwt_key_t *key = keys[i];
+
+        if (!(key->algs & JWT_ALG_BIT(a->alg))) {
+            continue;
+        }
+        a->tried++;
+        if (jwt_test_key_tried) {
+            jwt_test_key_tried(key);
+        }
+        if (jwt_key_verify(key, a->alg, a->input, a->ilen, a->sig,
+                           a->siglen)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The static keys of pol for kid (all of them when kid is NULL; with
+ * nokid, those without a kid of their own): through the index made at
+ * configuration time when it covers the keys, else by walking them. */
+static int try_static(attempt_t *a, const jwt_policy_t *pol,
+                      const char *kid, int nokid)
+{
+    const jwt_key_t *const *keys;
+    int i, n;
+
+    if (!pol->keys || pol->keys->nelts == 0) {
+        return 0;
+    }
+    if (!kid) {
+        return try_keys(a, (const jwt_key_t *const *)pol->keys->elts,
+                        pol->keys->nelts);
+    }
+    if (jwt_keyindex_covers(pol->key_index, pol->keys)) {
+        n = nokid ? jwt_keyindex_nokid(pol->key_index, &keys)
+                  : jwt_keyindex_find(pol->key_index, kid, &keys);
+        return try_keys(a, keys, n);
+    }
+    for (i = 0; i < pol->keys->nelts; i++) {
+        const jwt_key_t *key = APR_ARRAY_IDX(pol->keys, i, const jwt_key_t *);
+        const char *k = jwt_key_sign_kid(key);
+
+        if (nokid ? !key->kid : (k && !strcmp(kid, k))) {
+            if (try_keys(a, &key, 1)) {
                 return 1;
             }
         }
-        if (tried && pass == 0) {
-            break;
+    }
+    return 0;
+}
+
+/* The keys of each source's current set for kid (with no kid: the set's
+ * keys without one), from source *from on; on success *bound is the
+ * issuer of the source whose key verified and *from the source after it
+ * (where a search resumes).  Each set is held for its keys' checks
+ * only. */
+static int try_sources(attempt_t *a, const jwt_policy_t *pol,
+                       const char *kid, int *from, const char **bound)
+{
+    int i, n;
+
+    for (i = *from; pol->sources && i < pol->sources->nelts; i++) {
+        const jwt_keysource_t *src = &APR_ARRAY_IDX(pol->sources, i,
+                                                    jwt_keysource_t);
+        const jwt_key_t *const *keys;
+        const jwt_keyset_t *set;
+        unsigned ticket;
+        int ok;
+
+        if (!(set = jwt_keyring_acquire(src->ring, &ticket))) {
+            continue;
+        }
+        n = kid ? jwt_keyindex_find(jwt_keyset_index(set), kid, &keys)
+                : jwt_keyindex_nokid(jwt_keyset_index(set), &keys);
+        ok = try_keys(a, keys, n);
+        jwt_keyring_release(src->ring, ticket);
+        if (ok) {
+            *bound = src->issuer;
+            *from = i + 1;
+            return 1;
         }
     }
-    jwt_set_err(err, tried ? JWT_ERR_SIGNATURE : JWT_ERR_KEY,
-            tried ? "signature does not verify" : "no key for this alg/kid");
+    return 0;
+}
+
+/* Try the keys that may run alg (and match kid, when given): the static
+ * keys, then the sources' sets (keyset.h says which, in which order).
+ * *from is -1 for a new search (the static keys first), or the source a
+ * search resumes at; *bound is the issuer the verifying key is bound to,
+ * or NULL. */
+static int verify_signature(const jwt_policy_t *pol, jwt_alg_e alg,
+                            const char *kid, const char *input, size_t ilen,
+                            const unsigned char *sig, size_t siglen,
+                            int *from, const char **bound, jwt_error_t *err)
+{
+    attempt_t a = { alg, (const unsigned char *)input, ilen, sig, siglen,
+                    0 };
+    int resumed = *from >= 0;
+
+    *bound = NULL;
+    if (!resumed) {
+        *from = 0;
+        if (try_static(&a, pol, kid, 0)) {
+            return 1;
+        }
+    }
+    if (try_sources(&a, pol, kid, from, bound)) {
+        return 1;
+    }
+    /* a kid no key has: the static keys configured without a kid, as
+     * before remote sets (a set's keys are reached by kid only) */
+    if (!resumed && kid && a.tried == 0 && try_static(&a, pol, kid, 1)) {
+        return 1;
+    }
+    if (resumed) {
+        /* a key verified, and was bound to another issuer */
+        jwt_set_err(err, JWT_ERR_ISSUER, "signed by a key bound to another "
+                    "issuer");
+    }
+    else {
+        jwt_set_err(err, a.tried ? JWT_ERR_SIGNATURE : JWT_ERR_KEY,
+                    a.tried ? "signature does not verify"
+                            : "no key for this alg/kid");
+    }
     return 0;
 }
 
@@ -169,19 +275,26 @@ void jwt_headers_clear(jwt_headers_t *h)
     }
 }
 
-/* jwt_jws_verify with parsed headers from h (NULL: none) */
+/* jwt_jws_verify with parsed headers from h (NULL: none).  When a key
+ * bound to an issuer verifies, the payload is parsed into *claims (and
+ * *parsed set) for its iss: another issuer's token goes on to the keys
+ * of the sources after that one (the same key may serve several bound
+ * issuers: Entra ID's common keys under two tenants), and is refused
+ * with JWT_ERR_ISSUER when none of them takes it. */
 static int jws_verify(jwt_jws_t **out, apr_pool_t *p, jwt_headers_t *h,
                       const char *token, size_t len, const jwt_policy_t *pol,
-                      jwt_error_t *err)
+                      jwt_claims_t *claims, int *parsed, jwt_error_t *err)
 {
-    const char *dot1, *dot2;
-    unsigned char *pbuf, *sig;
-    size_t plen, siglen;
+    const char *dot1, *dot2, *bound;
+    unsigned char *pbuf = NULL, *sig;
+    size_t plen = 0, siglen;
     json_t *hdr;
     jwt_alg_e alg;
     const char *kid;
     jwt_jws_t *jws;
+    int from = -1;
 
+    *parsed = 0;
     if (len == 0 || len > JWT_MAX_TOKEN) {
         jwt_set_err(err, JWT_ERR_MALFORMED, "token empty or too long");
         return 0;
@@ -210,14 +323,31 @@ static int jws_verify(jwt_jws_t **out, apr_pool_t *p, jwt_headers_t *h,
         return 0;
     }
     /* the signature is checked before the payload is even decoded */
-    if (!verify_signature(pol, alg, kid, token, (size_t)(dot2 - token),
-                          sig, siglen, err)) {
-        return 0;
-    }
-    if (!jwt_b64url_decode(&pbuf, &plen, p, dot1 + 1,
-                           (size_t)(dot2 - dot1 - 1))) {
-        jwt_set_err(err, JWT_ERR_MALFORMED, "payload not base64url");
-        return 0;
+    for (;;) {
+        if (!verify_signature(pol, alg, kid, token, (size_t)(dot2 - token),
+                              sig, siglen, &from, &bound, err)) {
+            return 0;
+        }
+        if (!pbuf && !jwt_b64url_decode(&pbuf, &plen, p, dot1 + 1,
+                                        (size_t)(dot2 - dot1 - 1))) {
+            jwt_set_err(err, JWT_ERR_MALFORMED, "payload not base64url");
+            return 0;
+        }
+        if (!bound) {
+            break;
+        }
+        if (!*parsed) {
+            if (!jwt_claims_parse(claims, p, (const char *)pbuf, plen)) {
+                jwt_set_err(err, JWT_ERR_MALFORMED, "payload is not a JSON "
+                            "object");
+                return 0;
+            }
+            *parsed = 1;
+        }
+        if (jwt_issuer_matches(claims, jwt_claims_get(claims, "iss"),
+                               bound)) {
+            break;
+        }
     }
     jws = apr_palloc(p, sizeof(*jws));
     jws->alg = alg;
@@ -230,25 +360,32 @@ static int jws_verify(jwt_jws_t **out, apr_pool_t *p, jwt_headers_t *h,
     return 1;
 }
 
+/* A JWS verified by a key bound to an issuer must be a JWT of that
+ * issuer: its payload is read for iss then, and only then. */
 int jwt_jws_verify(jwt_jws_t **out, apr_pool_t *p, const char *token,
                    size_t len, const jwt_policy_t *pol, jwt_error_t *err)
 {
-    return jws_verify(out, p, NULL, token, len, pol, err);
+    jwt_claims_t claims;
+    int parsed;
+
+    return jws_verify(out, p, NULL, token, len, pol, &claims, &parsed, err);
 }
 
 int jwt_verify_with(jwt_t **out, apr_pool_t *p, jwt_headers_t *h,
                     const char *token, size_t len, const jwt_policy_t *pol,
                     apr_int64_t now, jwt_error_t *err)
 {
+    jwt_t *jwt = apr_palloc(p, sizeof(*jwt));
     jwt_jws_t *jws;
-    jwt_t *jwt;
+    int parsed;
 
-    if (!jws_verify(&jws, p, h, token, len, pol, err)) {
+    if (!jws_verify(&jws, p, h, token, len, pol, &jwt->claims, &parsed,
+                    err)) {
         return 0;
     }
-    jwt = apr_palloc(p, sizeof(*jwt));
-    if (!jwt_claims_parse(&jwt->claims, p, (const char *)jws->payload,
-                          jws->payload_len)) {
+    if (!parsed && !jwt_claims_parse(&jwt->claims, p,
+                                     (const char *)jws->payload,
+                                     jws->payload_len)) {
         jwt_set_err(err, JWT_ERR_MALFORMED, "payload is not a JSON object");
         return 0;
     }

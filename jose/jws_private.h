@@ -37,4 +37,9 @@ int jwt_verify_with(jwt_t **out, apr_pool_t *p, jwt_headers_t *h,
                     const char *token, size_t len, const jwt_policy_t *pol,
                     apr_int64_t now, jwt_error_t *err);
 
+/* Tests only: when set, called with each key a signature is tried with
+ * (t/unit/test_keyset.c counts them).  Set it before any thread
+ * verifies; NULL (as it is) costs one load per key tried. */
+extern void (*jwt_test_key_tried)(const jwt_key_t *key);
+
 #endif /* JOSE_JWS_PRIVATE_H */

@@ -25,8 +25,12 @@ typedef enum {
     KIND_FP,                    /* unsigned char[32] */
     KIND_STRING,                /* const char *, NULL allowed */
     KIND_STRINGS,               /* apr_array_header_t * of const char * */
-    KIND_KEYS                   /* apr_array_header_t * of jwt_key_t *,
+    KIND_KEYS,                  /* apr_array_header_t * of jwt_key_t *,
                                  * each compared by key_members[] */
+    KIND_SOURCES                /* apr_array_header_t * of
+                                 * jwt_keysource_t: the same ring and bound
+                                 * issuer; fingerprinted by the issuer and
+                                 * the digest of the ring's current set */
 } kind_e;
 
 typedef struct {
@@ -48,6 +52,7 @@ static const member_t members[] = {
     MEMBER(jwt_policy_t, typ, KIND_STRING),
     MEMBER(jwt_policy_t, user_claim, KIND_STRING),
     MEMBER(jwt_policy_t, token_header, KIND_STRING),
+    MEMBER(jwt_policy_t, sources, KIND_SOURCES),
 };
 
 /* What makes a key of a policy the same key: its material (fp names it,
@@ -109,6 +114,24 @@ static int same_member(const void *a, const void *b, const member_t *m)
                 ? !(p == q || same_fields(p, q, key_members,
                                           COUNT(key_members)))
                 : !same_string(p, q)) {
+                return 0;
+            }
+        }
+        return 1;
+    case KIND_SOURCES:
+        x = FIELD(a, m, const apr_array_header_t *);
+        y = FIELD(b, m, const apr_array_header_t *);
+        if (x == y) {
+            return 1;
+        }
+        if (nelts(x) != nelts(y)) {
+            return 0;
+        }
+        for (i = 0; i < nelts(x); i++) {
+            const jwt_keysource_t *s = &APR_ARRAY_IDX(x, i, jwt_keysource_t);
+            const jwt_keysource_t *t = &APR_ARRAY_IDX(y, i, jwt_keysource_t);
+
+            if (s->ring != t->ring || !same_string(s->issuer, t->issuer)) {
                 return 0;
             }
         }
@@ -210,8 +233,51 @@ static void fp_fields(EVP_MD_CTX *md, const void *obj,
                 }
             }
             break;
+        case KIND_SOURCES:
+            arr = FIELD(obj, m, const apr_array_header_t *);
+            fp_uint64(md, (apr_uint64_t)nelts(arr));
+            for (i = 0; i < nelts(arr); i++) {
+                const jwt_keysource_t *s = &APR_ARRAY_IDX(arr, i,
+                                                          jwt_keysource_t);
+                const jwt_keyset_t *set;
+                unsigned ticket;
+
+                fp_string(md, s->issuer);
+                /* what the ring holds now: an entry made under another
+                 * set never matches (the ring's address would mean
+                 * nothing in another process) */
+                set = jwt_keyring_acquire(s->ring, &ticket);
+                if (set) {
+                    fp_bytes(md, jwt_keyset_digest(set), 32);
+                }
+                else {
+                    fp_string(md, NULL);
+                }
+                jwt_keyring_release(s->ring, ticket);
+            }
+            break;
         }
     }
+}
+
+int jwt_policy_index_keys(jwt_policy_t *pol, apr_pool_t *p)
+{
+    jwt_keyindex_t *ix = jwt_keyindex_make(p, pol->keys);
+
+    pol->key_index = ix;
+    return ix != NULL;
+}
+
+apr_uint64_t jwt_policy_keys_version(const jwt_policy_t *pol)
+{
+    apr_uint64_t v = 0;
+    int i;
+
+    for (i = 0; i < nelts(pol->sources); i++) {
+        v += jwt_keyring_version(APR_ARRAY_IDX(pol->sources, i,
+                                               jwt_keysource_t).ring);
+    }
+    return v;
 }
 
 int jwt_policy_fingerprint(unsigned char out[32], const jwt_policy_t *pol)

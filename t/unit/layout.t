@@ -21,12 +21,14 @@ my %may = (
     keys        => [qw(alg util)],
     internal    => [qw(alg keys)],
     sig         => [qw(internal)],
-    policy      => [qw(keys internal)],
+    keyset      => [qw(keys util internal)],
+    policy      => [qw(keys keyset internal)],
     claims      => [qw(json policy util)],
-    jws         => [qw(alg json keys policy util internal claims)],
+    jws         => [qw(alg json keys keyset policy util internal claims)],
     jws_private => [qw(jws)],
     cache       => [qw(jws policy util claims jws_private)],
-    jose        => [qw(util alg json keys policy claims jws cache creds)],
+    jose        => [qw(util alg json keys keyset policy claims jws cache
+                       creds)],
 );
 
 # the private half of a part, which only that part's .c (and the parts
