@@ -20,7 +20,7 @@ JOSE_OBJ   = $(JOSE_SRC:.c=.o)
 JOSE_LIB   = jose/libjose.a
 GLUE_SRC   = glue/config.c glue/startup.c glue/access.c glue/authz.c \
              glue/login.c glue/jwks.c glue/socache.c glue/metrics.c \
-             glue/expr.c glue/resource.c glue/headers.c
+             glue/expr.c glue/resource.c glue/headers.c glue/keysurl.c
 MOD_SRC    = mod_jwtauth.c $(GLUE_SRC)
 
 # WERROR=1 (set by .ci/run) turns warnings into errors: the project's own
@@ -78,7 +78,7 @@ $(JOSE_LIB): $(JOSE_OBJ)
 .libs/mod_jwtauth.so: $(MOD_SRC) glue/glue.h $(JOSE_LIB) .build-flags \
         | build-deps
 	$(APXS) -c $(addprefix -Wc$(comma),$(WARN) $(HIDDEN)) -I. $(MOD_SAN) \
-	    -o mod_jwtauth.la $(MOD_SRC) $(JOSE_LIB) -ljansson -lcrypto
+	    -o mod_jwtauth.la $(MOD_SRC) $(JOSE_LIB) -ljansson -lcrypto -lcurl
 
 t/unit/%: t/unit/%.c t/unit/tap.h t/unit/fake_socache.h t/json_oracle.h $(JOSE_LIB) | build-deps
 	$(CC) $(WARN) $(JOSE_SAN) -g -O1 -Ijose $(APR_CFLAGS) -o $@ $< \

@@ -28,7 +28,10 @@ static int jwtauth_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     int rv = jwtauth_metrics_post_config(pconf, s);
 
-    return rv != OK ? rv : jwtauth_socache_post_config(pconf, s);
+    if (rv == OK) {
+        rv = jwtauth_socache_post_config(pconf, s);
+    }
+    return rv != OK ? rv : jwtauth_keys_post_config(pconf, ptemp, s);
 }
 
 static void jwtauth_child_init(apr_pool_t *p, server_rec *s)
@@ -42,6 +45,8 @@ static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(jwtauth_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(jwtauth_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(jwtauth_keys_check_config, NULL, NULL,
+                         APR_HOOK_MIDDLE);
     ap_hook_post_config(jwtauth_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(jwtauth_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* first, so that a missing or invalid token ends the request before

@@ -15,6 +15,9 @@
  *   socache.c  the shared cache tier on httpd's socache providers
  *   metrics.c  the counters, the jwtauth-metrics handler, mod_status
  *   headers.c  claims to request headers, the token kept from backends
+ *   keysurl.c  JWK Sets from identity providers: JWTAuthKeysURL,
+ *              JWTAuthDiscovery, the fetcher, the store, each child's
+ *              switch to a new set
  * and mod_jwtauth.c the module record, register_hooks and the init hooks.
  * Arrows: mod_jwtauth.c -> rooms -> config.c -> jose/.
  */
@@ -33,6 +36,7 @@
 #include "jose/cache.h"
 #include "jose/claims.h"
 #include "jose/keys.h"
+#include "jose/keyset.h"
 #include "jose/policy.h"
 
 /* The .so exports this and nothing else: everything is compiled with
@@ -56,6 +60,7 @@ APLOG_USE_MODULE(jwtauth);
 #define MSG_INVALID "{\"message\": \"Token is invalid!\"}"
 #define MSG_BAD_REQUEST "{\"message\": \"Bad request!\"}"
 #define MSG_CSRF "{\"message\": \"Cross-site request refused!\"}"
+#define MSG_KEYS_UNAVAILABLE "{\"message\": \"Token keys are unavailable!\"}"
 
 /* the attributes of the JWTAuthCookie that /login sets, after its value
  * (Max-Age follows them) */
@@ -111,6 +116,17 @@ typedef struct {
     const char *cookie_attrs;           /* JWTAuthCookieAttributes */
     apr_array_header_t *trusted_origins; /* JWTAuthTrustedOrigin:
                                           * const char * */
+    apr_array_header_t *key_urls;       /* jwt_keysource_t: JWTAuthKeysURL
+                                         * and JWTAuthDiscovery (keysurl.c) */
+    apr_array_header_t *discovery_issuers; /* const char *: the issuers of
+                                            * its JWTAuthDiscovery lines */
+    const apr_array_header_t *accepted_issuers; /* issuers and
+                                         * discovery_issuers together (merge,
+                                         * or jwtauth_keys_issuers) */
+    apr_int64_t keys_refresh;           /* JWTAuthKeysRefresh, UNSET */
+    apr_int64_t keys_max_stale;         /* JWTAuthKeysMaxStale, UNSET */
+    apr_int64_t keys_timeout;           /* JWTAuthKeysTimeout, UNSET */
+    const char *keys_ca;                /* JWTAuthKeysCAFile */
     jwt_policy_t policy;                /* derived in merge */
 } jwtauth_dir_conf;
 
@@ -246,6 +262,47 @@ apr_array_header_t *jwtauth_merge_claim_headers(apr_pool_t *p,
 /* fixups: JWTAuthClaimHeader and JWTAuthForwardToken on r->headers_in */
 void jwtauth_headers_hooks(apr_pool_t *p);
 
+/* ---- keysurl.c ---- */
+
+/* JWTAuthKeysURL url [iss], JWTAuthDiscovery issuer [metadata-url],
+ * JWTAuthKeysStore dir (server) */
+const char *jwtauth_set_keys_url(cmd_parms *cmd, void *dconf,
+                                 const char *url, const char *iss);
+const char *jwtauth_set_discovery(cmd_parms *cmd, void *dconf,
+                                  const char *issuer, const char *url);
+const char *jwtauth_set_keys_store(cmd_parms *cmd, void *dconf,
+                                   const char *arg);
+
+/* The accepted issuers of a record that has both JWTAuthIssuer and
+ * JWTAuthDiscovery lines: both lists, made in p (merge; startup for the
+ * servers' own records). */
+void jwtauth_keys_issuers(apr_pool_t *p, jwtauth_dir_conf *conf);
+
+/* The algorithms a remote set's keys may run when JWTAuthAlgorithms is
+ * unset: every asymmetric one (a remote document never gives a secret). */
+unsigned jwtauth_keys_remote_algs(void);
+
+/* check_config: each source's settings from the lines that name it;
+ * post_config: the store, the shared memory, the first sets, the
+ * watchdog callbacks */
+int jwtauth_keys_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s);
+int jwtauth_keys_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                             server_rec *s);
+
+/* The request path (lock-free): does some source of the policy hold a
+ * set now; ask for an early fetch of the policy's sources (a kid no key
+ * has); the seconds a 503 asks the client to wait; the validated-token
+ * cache generation with the keys epoch of this process folded in. */
+int jwtauth_keys_available(const jwt_policy_t *policy);
+void jwtauth_keys_refetch(const jwt_policy_t *policy);
+int jwtauth_keys_retry_after(const jwt_policy_t *policy);
+apr_uint64_t jwtauth_keys_generation(void);
+
+/* The keys each remote source holds in this process now (metrics.c),
+ * made in p: jwtauth_key_source, source = its URL. */
+apr_array_header_t *jwtauth_keys_remote_counts(apr_pool_t *p);
+
 /* ---- login.c, jwks.c ---- */
 
 int jwtauth_login_handler(request_rec *r);
@@ -295,6 +352,12 @@ void jwtauth_metrics_cache(int thread_tier, int shared_tier, size_t len,
 
 /* One answer of jwtauth-login: a token (1) or a refusal (0). */
 void jwtauth_metrics_login(int success);
+
+/* One fetch of a remote key set: JWTAUTH_FETCH_* */
+#define JWTAUTH_FETCH_OK        0
+#define JWTAUTH_FETCH_UNCHANGED 1
+#define JWTAUTH_FETCH_ERROR     2
+void jwtauth_metrics_fetch(int result);
 
 
 int jwtauth_metrics_handler(request_rec *r);
