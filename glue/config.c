@@ -79,6 +79,9 @@ void jwtauth_derive_policy(jwtauth_dir_conf *conf)
     }
     conf->policy.keys = conf->keys;
     conf->policy.sources = conf->key_urls;
+    /* no kid index of the static keys: they are walked (merges run per
+     * request and may join the keys of two records) */
+    conf->policy.key_index = NULL;
     conf->policy.typ = conf->typ;
     /* JWTAuthDiscovery's issuers are accepted beside JWTAuthIssuer's */
     conf->policy.issuers = conf->accepted_issuers ? conf->accepted_issuers

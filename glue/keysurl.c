@@ -62,6 +62,7 @@
 #define MAX_DOCUMENT         (1024 * 1024)
 #define REFETCH_INTERVAL     apr_time_from_sec(10)
 #define FIRST_BACKOFF        5
+#define MAX_SKIP_LINES       16
 #define FETCH_WATCHDOG       "jwtauth-keys-fetch"
 #define POLL_WATCHDOG        "jwtauth-keys-poll"
 
@@ -597,30 +598,52 @@ static const char *discover(apr_pool_t *p, const keys_source *src,
 
 /* One fetch of a source: its document and the set parsed from it, or
  * why not. */
-static const char *fetch_source(apr_pool_t *p, server_rec *s,
-                                const keys_source *src, char **doc,
-                                apr_size_t *len, jwt_keyset_t **set)
+static const char *fetch_source(apr_pool_t *p, const keys_source *src,
+                                char **doc, apr_size_t *len,
+                                jwt_keyset_t **set,
+                                apr_array_header_t **skipped)
 {
     const char *url = src->url, *why = NULL;
-    apr_array_header_t *skipped = NULL;
     jwt_error_t err;
-    int i;
 
+    *skipped = NULL;
     if (src->issuer && !(url = discover(p, src, &why))) {
         return why;
     }
     if ((why = http_get(p, src, url, doc, len))) {
         return why;
     }
-    if (!jwt_keyset_parse(set, p, *doc, *len, &skipped, &err)) {
-        return apr_psprintf(p, "%s: %s", url, err.reason ? err.reason
-                                                         : "no usable key");
-    }
-    for (i = 0; skipped && i < skipped->nelts; i++) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTAuth: %s: %s", url,
-                     APR_ARRAY_IDX(skipped, i, const char *));
+    if (!jwt_keyset_parse(set, p, *doc, *len, skipped, &err)) {
+        *set = NULL;
+        return apr_psprintf(p, "%s: %s", url,
+                            ap_escape_logitem(p, err.reason ? err.reason
+                                                  : "no usable key"));
     }
     return NULL;
+}
+
+/* One info line for each key a new document's set left out (at most
+ * MAX_SKIP_LINES, then a count): kid and reason escaped. */
+static void log_skipped(apr_pool_t *p, server_rec *s, const keys_source *src,
+                        const apr_array_header_t *skipped)
+{
+    int i;
+
+    for (i = 0; skipped && i < skipped->nelts && i < MAX_SKIP_LINES; i++) {
+        const jwt_key_skip_t *sk = &APR_ARRAY_IDX(skipped, i,
+                                                  jwt_key_skip_t);
+
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTAuth: %s: key #%"
+                     APR_SIZE_T_FMT " (%s%s) skipped: %s", src->url,
+                     sk->index, sk->kid ? "kid " : "no kid",
+                     sk->kid ? ap_escape_logitem(p, sk->kid) : "",
+                     ap_escape_logitem(p, sk->reason));
+    }
+    if (skipped && skipped->nelts > MAX_SKIP_LINES) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTAuth: %s: %d more "
+                     "keys skipped", src->url,
+                     skipped->nelts - MAX_SKIP_LINES);
+    }
 }
 
 /* ---------------------------------------------------------------- */
@@ -761,8 +784,10 @@ static void fetch_now(apr_pool_t *p, server_rec *s, keys_source *src,
     const char *why;
     apr_uint32_t n;
 
+    apr_array_header_t *skipped;
+
     apr_atomic_set64(&sl->last_try, (apr_uint64_t)now);
-    why = fetch_source(p, s, src, &doc, &len, &set);
+    why = fetch_source(p, src, &doc, &len, &set, &skipped);
     if (!why && sl->have && !memcmp(sl->digest, jwt_keyset_digest(set), 32)) {
         /* the same keys: the store's time says they are fresh */
         apr_file_mtime_set(src->store_path, now, p);
@@ -772,6 +797,7 @@ static void fetch_now(apr_pool_t *p, server_rec *s, keys_source *src,
         memcpy(sl->digest, jwt_keyset_digest(set), 32);
         apr_atomic_set32(&sl->have, 1);
         jwtauth_metrics_fetch(JWTAUTH_FETCH_OK);
+        log_skipped(p, s, src, skipped);
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTAuth: %s: a new key "
                      "set (%d keys)", src->url, jwt_keyset_count(set));
     }
@@ -779,7 +805,7 @@ static void fetch_now(apr_pool_t *p, server_rec *s, keys_source *src,
     if (why) {
         n = apr_atomic_inc32(&sl->failures) + 1;
         jwtauth_metrics_fetch(JWTAUTH_FETCH_ERROR);
-        ap_log_error(APLOG_MARK, n == 1 ? APLOG_WARNING : APLOG_DEBUG, 0, s,
+        ap_log_error(APLOG_MARK, n == 1 ? APLOG_WARNING : APLOG_INFO, 0, s,
                      "JWTAuth: fetching the keys failed (%u in a row; the "
                      "last good set serves, retried with backoff): %s", n,
                      why);
@@ -906,6 +932,7 @@ static void source_start(apr_pool_t *pconf, apr_pool_t *ptemp,
     jwt_keyset_t *set = NULL;
     apr_time_t now = apr_time_now(), mtime = 0;
     const char *why = NULL;
+    apr_array_header_t *skipped;
     char *doc;
     apr_size_t len;
 
@@ -924,8 +951,9 @@ static void source_start(apr_pool_t *pconf, apr_pool_t *ptemp,
                          "stored set %s is %s", src->url, src->store_path,
                          why);
         }
-        why = fetch_source(ptemp, s, src, &doc, &len, &set);
+        why = fetch_source(ptemp, src, &doc, &len, &set, &skipped);
         if (!why) {
+            log_skipped(ptemp, s, src, skipped);
             why = store_write(ptemp, s, src, doc, len);
         }
         if (why) {
