@@ -164,7 +164,7 @@ void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(key_urls);
     conf->discovery_issuers = add->key_urls ? add->discovery_issuers
                                             : base->discovery_issuers;
-    jwtauth_keys_issuers(p, conf);
+    conf->accepted_issuers = jwtauth_keys_issuers(p, conf);
     conf->keys_refresh = add->keys_refresh != UNSET ? add->keys_refresh
                                                     : base->keys_refresh;
     conf->keys_max_stale = add->keys_max_stale != UNSET

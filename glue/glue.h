@@ -275,8 +275,9 @@ const char *jwtauth_set_keys_store(cmd_parms *cmd, void *dconf,
 
 /* The accepted issuers of a record that has both JWTAuthIssuer and
  * JWTAuthDiscovery lines: both lists, made in p (merge; startup for the
- * servers' own records). */
-void jwtauth_keys_issuers(apr_pool_t *p, jwtauth_dir_conf *conf);
+ * servers' own records); NULL unless both are set. */
+const apr_array_header_t *jwtauth_keys_issuers(apr_pool_t *p,
+                                               const jwtauth_dir_conf *conf);
 
 /* The algorithms a remote set's keys may run when JWTAuthAlgorithms is
  * unset: every asymmetric one (a remote document never gives a secret). */

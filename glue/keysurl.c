@@ -312,14 +312,14 @@ const char *jwtauth_set_keys_store(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-void jwtauth_keys_issuers(apr_pool_t *p, jwtauth_dir_conf *conf)
+const apr_array_header_t *jwtauth_keys_issuers(apr_pool_t *p,
+                                               const jwtauth_dir_conf *conf)
 {
     apr_array_header_t *all;
     int i, j;
 
-    conf->accepted_issuers = NULL;
     if (!conf->issuers || !conf->discovery_issuers) {
-        return;
+        return NULL;
     }
     all = apr_array_copy(p, conf->issuers);
     for (i = 0; i < conf->discovery_issuers->nelts; i++) {
@@ -335,7 +335,7 @@ void jwtauth_keys_issuers(apr_pool_t *p, jwtauth_dir_conf *conf)
             APR_ARRAY_PUSH(all, const char *) = iss;
         }
     }
-    conf->accepted_issuers = all;
+    return all;
 }
 
 unsigned jwtauth_keys_remote_algs(void)
@@ -382,19 +382,12 @@ static const char *naming_ca(const keys_naming *n)
  * and JWTAuthKeysTimeout from the first line naming it (the line's own
  * section, else its server); a later line whose section says otherwise
  * gets a warning.  Two CA files for one URL are refused: trusting what
- * one scope does not was never meant.  The servers' own records get
- * their accepted issuers here (a request that no section matches uses
- * them unmerged). */
+ * one scope does not was never meant. */
 int jwtauth_keys_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
-    server_rec *vs;
     int i, j;
 
-    for (vs = s; vs; vs = vs->next) {
-        jwtauth_keys_issuers(pconf, ap_get_module_config(vs->lookup_defaults,
-                                                         &jwtauth_module));
-    }
     for (i = 0; sources && i < sources->nelts; i++) {
         keys_source *src = APR_ARRAY_IDX(sources, i, keys_source *);
         const keys_naming *first = &APR_ARRAY_IDX(src->namings, 0,

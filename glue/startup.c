@@ -484,7 +484,7 @@ int jwtauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 
         /* the directive handlers leave the derived policy to here; a
          * request that no section matches uses this record unmerged */
-        jwtauth_keys_issuers(pconf, base);
+        base->accepted_issuers = jwtauth_keys_issuers(pconf, base);
         jwtauth_derive_policy(base);
         err = check_scope(ptemp, base);
 
