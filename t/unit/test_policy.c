@@ -8,7 +8,10 @@
  * take a result that the thread cache or the shared tier holds for the
  * base.  A copy made of new objects with equal values must be the same
  * in all four places.  t/unit/policy_drop.sh deletes each member from
- * the table in turn and checks that this program then fails.
+ * the table in turn and checks that this program then fails.  Remote
+ * sets (sources): the ring, its bound issuer and their number are rows;
+ * the ring's current set is in the fingerprint (the same keys again:
+ * the same; another key or none: another).
  */
 #include <stdlib.h>
 #include <apr_general.h>
@@ -33,6 +36,10 @@ static const unsigned char other_secret[64] =
     "another secret, sixty-four bytes long, for another HMAC key.....";
 
 static char *rsa_private_pem, *rsa_public_pem, *rsa_jwk_ps256;
+
+/* remote sets: the base's ring and another, each holding a set of its
+ * own RSA key */
+static jwt_keyring_t *ring_a, *ring_b;
 
 static jwt_key_t *hmac(const unsigned char *s, const char *kid)
 {
@@ -117,6 +124,49 @@ static apr_array_header_t *strings(const char *a, const char *b)
     return arr;
 }
 
+/* A ring holding a set of one fresh RSA key. */
+static jwt_keyring_t *ring_of_new_key(void)
+{
+    EVP_PKEY *pk = EVP_RSA_gen(2048);
+    BIO *b = BIO_new(BIO_s_mem());
+    jwt_keyring_t *ring = jwt_keyring_create(pool);
+    jwt_keyset_t *set;
+    jwt_error_t err;
+    const char *doc;
+
+    if (!pk || !PEM_write_bio_PUBKEY(b, pk)) {
+        printf("# cannot make an RSA key\n");
+        exit(1);
+    }
+    doc = apr_pstrcat(pool, "{\"keys\":[",
+                      jwt_key_public_jwk(load(bio_text(b), 0)), "]}", NULL);
+    if (!jwt_keyset_parse(&set, pool, doc, strlen(doc), NULL, &err)) {
+        printf("# key set: %s\n", err.reason);
+        exit(1);
+    }
+    jwt_keyring_publish(ring, set);
+    BIO_free(b);
+    EVP_PKEY_free(pk);
+    return ring;
+}
+
+static apr_array_header_t *sources(jwt_keyring_t *r1, const char *iss1,
+                                   jwt_keyring_t *r2)
+{
+    apr_array_header_t *arr = apr_array_make(pool, 2,
+                                             sizeof(jwt_keysource_t));
+    jwt_keysource_t *s = apr_array_push(arr);
+
+    s->ring = r1;
+    s->issuer = iss1 ? apr_pstrdup(pool, iss1) : NULL;
+    if (r2) {
+        s = apr_array_push(arr);
+        s->ring = r2;
+        s->issuer = NULL;
+    }
+    return arr;
+}
+
 /* The base policy, made of new objects at every call: two calls give
  * policies equal in value and distinct in memory. */
 static jwt_policy_t base(void)
@@ -132,6 +182,7 @@ static jwt_policy_t base(void)
     p.typ = apr_pstrdup(pool, "JWT");
     p.user_claim = apr_pstrdup(pool, "sub");
     p.token_header = apr_pstrdup(pool, "x-access-token");
+    p.sources = sources(ring_a, NULL, NULL);
     return p;
 }
 
@@ -277,6 +328,23 @@ static void ch_token_header(jwt_policy_t *q)
     q->token_header = "x-other-token";
 }
 
+/* a ring is a source's identity: another ring (here holding another
+ * set) is another policy */
+static void ch_source_ring(jwt_policy_t *q)
+{
+    q->sources = sources(ring_b, NULL, NULL);
+}
+
+static void ch_source_issuer(jwt_policy_t *q)
+{
+    q->sources = sources(ring_a, "https://issuer.example", NULL);
+}
+
+static void ch_source_count(jwt_policy_t *q)
+{
+    q->sources = sources(ring_a, NULL, ring_b);
+}
+
 static const row_t rows[] = {
     { "algs", ch_algs, 0 },
     { "keys: material", ch_key_material, 0 },
@@ -290,6 +358,9 @@ static const row_t rows[] = {
     { "typ", ch_typ, 0 },
     { "user_claim", ch_user_claim, 0 },
     { "token_header", ch_token_header, 0 },
+    { "sources: the ring", ch_source_ring, 0 },
+    { "sources: the bound issuer", ch_source_issuer, 0 },
+    { "sources: how many", ch_source_count, 1 },
 };
 
 static int fingerprints_equal(const jwt_policy_t *a, const jwt_policy_t *b)
@@ -312,6 +383,8 @@ int main(void)
     apr_initialize();
     apr_pool_create(&pool, NULL);
     make_rsa();
+    ring_a = ring_of_new_key();
+    ring_b = ring_of_new_key();
     hs_token = sign(hmac(secret, NULL), JWT_ALG_HS256);
     rs_token = sign(load(rsa_private_pem, 1), JWT_ALG_RS256);
 
@@ -372,5 +445,67 @@ int main(void)
            "%d)", accepted, err.code, JWT_ERR_KEY);
         jwt_cache_destroy(c);
     }
-    return done_testing();
+
+    /* the ring's current set is in the fingerprint: a shared entry made
+     * under the set before a rotation never matches after it */
+    {
+        jwt_keyring_t *ring = ring_of_new_key();
+        unsigned char f1[32], f2[32];
+        apr_uint64_t v1, v2;
+        jwt_keyset_t *set;
+        const jwt_keyset_t *cur;
+        unsigned ticket;
+        jwt_error_t err;
+        const char *doc;
+
+        p = base();
+        p.sources = sources(ring, NULL, NULL);
+        v1 = jwt_policy_keys_version(&p);
+        got = jwt_policy_fingerprint(f1, &p);
+        /* another set of the same key: the same digest, the same
+         * fingerprint */
+        cur = jwt_keyring_acquire(ring, &ticket);
+        doc = apr_pstrcat(pool, "{\"keys\":[",
+                          jwt_key_public_jwk(jwt_keyset_key(cur, 0)), "]}",
+                          NULL);
+        jwt_keyring_release(ring, ticket);
+        jwt_keyset_parse(&set, pool, doc, strlen(doc), NULL, &err);
+        jwt_keyring_publish(ring, set);
+        got = jwt_policy_fingerprint(f2, &p) && got;
+        ok(got && !memcmp(f1, f2, 32), "the same keys published again: "
+           "the same fingerprint");
+        {
+            /* rotated to another key */
+            jwt_keyring_t *other = ring_of_new_key();
+            unsigned t2;
+
+            cur = jwt_keyring_acquire(other, &t2);
+            doc = apr_pstrcat(pool, "{\"keys\":[",
+                              jwt_key_public_jwk(jwt_keyset_key(cur, 0)),
+                              "]}", NULL);
+            jwt_keyring_release(other, t2);
+            jwt_keyset_parse(&set, pool, doc, strlen(doc), NULL, &err);
+            jwt_keyring_publish(ring, set);
+        }
+        got = jwt_policy_fingerprint(f2, &p);
+        ok(got && memcmp(f1, f2, 32), "the ring rotated to another key: "
+           "another fingerprint");
+        jwt_keyring_publish(ring, NULL);
+        got = jwt_policy_fingerprint(f2, &p);
+        ok(got && memcmp(f1, f2, 32), "the ring emptied: another "
+           "fingerprint");
+        v2 = jwt_policy_keys_version(&p);
+        ok(v2 == v1 + 3, "jwt_policy_keys_version counts the publishes "
+           "(got %" APR_UINT64_T_FMT ", expected %" APR_UINT64_T_FMT ")",
+           v2, v1 + 3);
+    }
+    {
+        /* the pool's cleanups free the rings' sets and the keys: a
+         * sanitizer's leak check then sees what the core leaves */
+        int rc = done_testing();
+
+        apr_pool_destroy(pool);
+        apr_terminate();
+        return rc;
+    }
 }
