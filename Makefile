@@ -131,6 +131,7 @@ fuzz-short: $(FUZZ_BINS)
 SOAK_SECONDS ?= 60
 soak: all
 	bash t/soak/run.sh $(SOAK_SECONDS)
+	perl t/soak/keys_rotate.pl $(SOAK_SECONDS)
 
 soak-short: all
 	bash t/soak/run.sh 5

@@ -20,7 +20,7 @@ use JWTTest;
 use KeysServer;
 use TestIdP;
 
-plan tests => 88, need_module('mod_jwtauth.c');
+plan tests => 90, need_module('mod_jwtauth.c');
 
 my $dir = tempdir(CLEANUP => 1);
 chmod 0755, $dir;
@@ -176,6 +176,10 @@ sub wait_status {
        . (defined $secs ? sprintf(' (after %.1f s)', $secs) : ''));
     my $gone = wait_status('/d0/', $t0, 401, 8);
     ok(defined $gone, "the removed key's token is refused");
+    # by every thread of every child: no cache serves it
+    my $served = grep { $srv->get('/d0/', $t0)->{status} != 401 } 1 .. 40;
+    is($served, 0, "no validated-token cache serves the removed key's "
+       . 'token');
     is($srv->get('/both/', $new)->{status}, 200,
        'the other scope of that IdP switched too');
     $t0 = $new;
@@ -185,6 +189,17 @@ sub wait_status {
 {
     my $bad = grep { $srv->get('/d0/', $t0)->{status} != 200 } 1 .. 40;
     is($bad, 0, 'every child serves the new set');
+}
+
+# an unknown kid makes the fetcher fetch early: /u1 refreshes every 300 s,
+# yet a key published now serves within seconds
+{
+    sleep 10;       # past the 10 s limit of earlier unknown kids
+    $idp->rotate(realm => 'r1', kty => 'EC', keep => 1);
+    my $new = $idp->token(realm => 'r1');
+    my $secs = wait_status('/u1/', $new, 200, 6);
+    ok(defined $secs, 'an unknown kid brings an early fetch: the new key '
+       . 'serves' . (defined $secs ? sprintf(' after %.1f s', $secs) : ''));
 }
 
 # the unknown-kid limit: 100 tokens with kids no key has cost at most one

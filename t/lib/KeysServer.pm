@@ -97,6 +97,7 @@ sub start {
 
 sub startup_seconds { $_[0]{startup} }
 sub root { $_[0]{root} }
+sub port { $_[0]{port} }
 
 sub pid {
     my $self = shift;
