@@ -39,6 +39,7 @@ static void jwtauth_child_init(apr_pool_t *p, server_rec *s)
     jwtauth_metrics_child_init(p, s);
     jwtauth_socache_child_init(p, s);
     jwtauth_access_child_init(p, s);
+    jwtauth_keys_child_init(p, s);
 }
 
 static void register_hooks(apr_pool_t *p)

@@ -290,6 +290,7 @@ int jwtauth_keys_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s);
 int jwtauth_keys_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                              server_rec *s);
+void jwtauth_keys_child_init(apr_pool_t *p, server_rec *s);
 
 /* The request path (lock-free): does some source of the policy hold a
  * set now; ask for an early fetch of the policy's sources (a kid no key

@@ -898,6 +898,20 @@ static apr_status_t poller(int state, void *data, apr_pool_t *pool)
     return APR_SUCCESS;
 }
 
+/* child_init: a child forked after some rotations starts from the set
+ * the parent read at startup; it takes the current one before its first
+ * request (never on a request's path). */
+void jwtauth_keys_child_init(apr_pool_t *p, server_rec *s)
+{
+    apr_pool_t *tmp;
+
+    if (!slots || !sources || apr_pool_create(&tmp, p) != APR_SUCCESS) {
+        return;
+    }
+    poller(AP_WATCHDOG_STATE_RUNNING, s, tmp);
+    apr_pool_destroy(tmp);
+}
+
 /* The store's name of a source: the hex SHA-256 of what makes it one. */
 static const char *store_name(apr_pool_t *p, const keys_source *src)
 {
