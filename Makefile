@@ -135,6 +135,7 @@ soak: all
 
 soak-short: all
 	bash t/soak/run.sh 5
+	perl t/soak/keys_rotate.pl 10
 
 # the core against its floor and libjwt (t/bench/run-core.sh)
 t/bench/bench_core: t/bench/bench_core.c t/bench/bench_libjwt.c \

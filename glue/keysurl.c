@@ -831,8 +831,7 @@ static apr_status_t fetcher(int state, void *data, apr_pool_t *pool)
     for (i = 0; sources && i < sources->nelts; i++) {
         keys_source *src = APR_ARRAY_IDX(sources, i, keys_source *);
         keys_slot *sl = slot_of(src);
-        apr_time_t now = apr_time_now();
-        apr_time_t last_ok = (apr_time_t)apr_atomic_read64(&sl->last_ok);
+        apr_time_t now = apr_time_now(), last_ok;
         int asked = apr_atomic_read32(&sl->refetch)
                     && now >= (apr_time_t)apr_atomic_read64(&sl->last_try)
                               + REFETCH_INTERVAL;
