@@ -29,6 +29,9 @@ sub free_port {
 }
 
 sub httpd {
+    # under make SANITIZE=1 the module needs the runtimes preloaded
+    return "$top/t/tools/httpd-wrap"
+        if ($ENV{JWTAUTH_WRAP} // '') eq 'sanitize';
     chomp(my $sbin = `apxs -q SBINDIR`);
     chomp(my $prog = `apxs -q PROGNAME`);
     return "$sbin/$prog";
