@@ -86,6 +86,7 @@ t/unit/%: t/unit/%.c t/unit/tap.h t/unit/fake_socache.h t/json_oracle.h $(JOSE_L
 
 unit: all $(UNIT)
 	prove -v --exec '' $(UNIT) t/unit/conf_guard.t t/unit/layout.t \
+	    t/unit/idp.t \
 	    t/unit/install.t t/unit/deb.t t/unit/policy_drop.sh
 
 apache-test: all

@@ -151,70 +151,79 @@ static int try_static(attempt_t *a, const jwt_policy_t *pol,
 }
 
 /* The keys of each source's current set for kid (with no kid: the set's
- * keys without one); *bound gets the issuer of the source whose key
- * verified.  Each set is held for its keys' checks only. */
+ * keys without one), from source *from on; on success *bound is the
+ * issuer of the source whose key verified and *from the source after it
+ * (where a search resumes).  Each set is held for its keys' checks
+ * only. */
 static int try_sources(attempt_t *a, const jwt_policy_t *pol,
-                       const char *kid, const char **bound)
+                       const char *kid, int *from, const char **bound)
 {
-    int i, n, ok = 0;
+    int i, n;
 
-    for (i = 0; !ok && pol->sources && i < pol->sources->nelts; i++) {
+    for (i = *from; pol->sources && i < pol->sources->nelts; i++) {
         const jwt_keysource_t *src = &APR_ARRAY_IDX(pol->sources, i,
                                                     jwt_keysource_t);
         const jwt_key_t *const *keys;
         const jwt_keyset_t *set;
         unsigned ticket;
+        int ok;
 
         if (!(set = jwt_keyring_acquire(src->ring, &ticket))) {
             continue;
         }
         n = kid ? jwt_keyindex_find(jwt_keyset_index(set), kid, &keys)
                 : jwt_keyindex_nokid(jwt_keyset_index(set), &keys);
-        if ((ok = try_keys(a, keys, n))) {
-            *bound = src->issuer;
-        }
+        ok = try_keys(a, keys, n);
         jwt_keyring_release(src->ring, ticket);
+        if (ok) {
+            *bound = src->issuer;
+            *from = i + 1;
+            return 1;
+        }
     }
-    return ok;
+    return 0;
 }
 
 /* Try the keys that may run alg (and match kid, when given): the static
  * keys, then the sources' sets (keyset.h says which, in which order).
- * *bound is the issuer the verifying key is bound to, or NULL. */
+ * *from is -1 for a new search (the static keys first), or the source a
+ * search resumes at; *bound is the issuer the verifying key is bound to,
+ * or NULL. */
 static int verify_signature(const jwt_policy_t *pol, jwt_alg_e alg,
                             const char *kid, const char *input, size_t ilen,
                             const unsigned char *sig, size_t siglen,
-                            const char **bound, jwt_error_t *err)
+                            int *from, const char **bound, jwt_error_t *err)
 {
     attempt_t a = { alg, (const unsigned char *)input, ilen, sig, siglen,
                     0 };
+    int resumed = *from >= 0;
 
     *bound = NULL;
-    if (try_static(&a, pol, kid, 0) || try_sources(&a, pol, kid, bound)) {
+    if (!resumed) {
+        *from = 0;
+        if (try_static(&a, pol, kid, 0)) {
+            return 1;
+        }
+    }
+    if (try_sources(&a, pol, kid, from, bound)) {
         return 1;
     }
     /* a kid no key has: the static keys configured without a kid, as
      * before remote sets (a set's keys are reached by kid only) */
-    if (kid && a.tried == 0 && try_static(&a, pol, kid, 1)) {
+    if (!resumed && kid && a.tried == 0 && try_static(&a, pol, kid, 1)) {
         return 1;
     }
-    jwt_set_err(err, a.tried ? JWT_ERR_SIGNATURE : JWT_ERR_KEY,
-            a.tried ? "signature does not verify" : "no key for this alg/kid");
-    return 0;
-}
-
-/* Issuer binding (a key of a source bound to an issuer verifies only
- * tokens of that issuer): 1 when bound is NULL or iss matches it. */
-static int check_bound(const jwt_claims_t *claims, const char *bound,
-                       jwt_error_t *err)
-{
-    if (bound && !jwt_issuer_matches(claims, jwt_claims_get(claims, "iss"),
-                                     bound)) {
+    if (resumed) {
+        /* a key verified, and was bound to another issuer */
         jwt_set_err(err, JWT_ERR_ISSUER, "signed by a key bound to another "
                     "issuer");
-        return 0;
     }
-    return 1;
+    else {
+        jwt_set_err(err, a.tried ? JWT_ERR_SIGNATURE : JWT_ERR_KEY,
+                    a.tried ? "signature does not verify"
+                            : "no key for this alg/kid");
+    }
+    return 0;
 }
 
 /* The header segment's JSON object: from this thread's cache, or decoded,
@@ -266,20 +275,26 @@ void jwt_headers_clear(jwt_headers_t *h)
     }
 }
 
-/* jwt_jws_verify with parsed headers from h (NULL: none); *bound as
- * verify_signature's */
+/* jwt_jws_verify with parsed headers from h (NULL: none).  When a key
+ * bound to an issuer verifies, the payload is parsed into *claims (and
+ * *parsed set) for its iss: another issuer's token goes on to the keys
+ * of the sources after that one (the same key may serve several bound
+ * issuers: Entra ID's common keys under two tenants), and is refused
+ * with JWT_ERR_ISSUER when none of them takes it. */
 static int jws_verify(jwt_jws_t **out, apr_pool_t *p, jwt_headers_t *h,
                       const char *token, size_t len, const jwt_policy_t *pol,
-                      const char **bound, jwt_error_t *err)
+                      jwt_claims_t *claims, int *parsed, jwt_error_t *err)
 {
-    const char *dot1, *dot2;
-    unsigned char *pbuf, *sig;
-    size_t plen, siglen;
+    const char *dot1, *dot2, *bound;
+    unsigned char *pbuf = NULL, *sig;
+    size_t plen = 0, siglen;
     json_t *hdr;
     jwt_alg_e alg;
     const char *kid;
     jwt_jws_t *jws;
+    int from = -1;
 
+    *parsed = 0;
     if (len == 0 || len > JWT_MAX_TOKEN) {
         jwt_set_err(err, JWT_ERR_MALFORMED, "token empty or too long");
         return 0;
@@ -308,14 +323,31 @@ static int jws_verify(jwt_jws_t **out, apr_pool_t *p, jwt_headers_t *h,
         return 0;
     }
     /* the signature is checked before the payload is even decoded */
-    if (!verify_signature(pol, alg, kid, token, (size_t)(dot2 - token),
-                          sig, siglen, bound, err)) {
-        return 0;
-    }
-    if (!jwt_b64url_decode(&pbuf, &plen, p, dot1 + 1,
-                           (size_t)(dot2 - dot1 - 1))) {
-        jwt_set_err(err, JWT_ERR_MALFORMED, "payload not base64url");
-        return 0;
+    for (;;) {
+        if (!verify_signature(pol, alg, kid, token, (size_t)(dot2 - token),
+                              sig, siglen, &from, &bound, err)) {
+            return 0;
+        }
+        if (!pbuf && !jwt_b64url_decode(&pbuf, &plen, p, dot1 + 1,
+                                        (size_t)(dot2 - dot1 - 1))) {
+            jwt_set_err(err, JWT_ERR_MALFORMED, "payload not base64url");
+            return 0;
+        }
+        if (!bound) {
+            break;
+        }
+        if (!*parsed) {
+            if (!jwt_claims_parse(claims, p, (const char *)pbuf, plen)) {
+                jwt_set_err(err, JWT_ERR_MALFORMED, "payload is not a JSON "
+                            "object");
+                return 0;
+            }
+            *parsed = 1;
+        }
+        if (jwt_issuer_matches(claims, jwt_claims_get(claims, "iss"),
+                               bound)) {
+            break;
+        }
     }
     jws = apr_palloc(p, sizeof(*jws));
     jws->alg = alg;
@@ -333,45 +365,31 @@ static int jws_verify(jwt_jws_t **out, apr_pool_t *p, jwt_headers_t *h,
 int jwt_jws_verify(jwt_jws_t **out, apr_pool_t *p, const char *token,
                    size_t len, const jwt_policy_t *pol, jwt_error_t *err)
 {
-    const char *bound;
     jwt_claims_t claims;
+    int parsed;
 
-    if (!jws_verify(out, p, NULL, token, len, pol, &bound, err)) {
-        return 0;
-    }
-    if (bound) {
-        if (!jwt_claims_parse(&claims, p, (const char *)(*out)->payload,
-                              (*out)->payload_len)) {
-            jwt_set_err(err, JWT_ERR_ISSUER, "signed by a key bound to "
-                        "another issuer");
-            return 0;
-        }
-        if (!check_bound(&claims, bound, err)) {
-            return 0;
-        }
-    }
-    return 1;
+    return jws_verify(out, p, NULL, token, len, pol, &claims, &parsed, err);
 }
 
 int jwt_verify_with(jwt_t **out, apr_pool_t *p, jwt_headers_t *h,
                     const char *token, size_t len, const jwt_policy_t *pol,
                     apr_int64_t now, jwt_error_t *err)
 {
-    const char *bound;
+    jwt_t *jwt = apr_palloc(p, sizeof(*jwt));
     jwt_jws_t *jws;
-    jwt_t *jwt;
+    int parsed;
 
-    if (!jws_verify(&jws, p, h, token, len, pol, &bound, err)) {
+    if (!jws_verify(&jws, p, h, token, len, pol, &jwt->claims, &parsed,
+                    err)) {
         return 0;
     }
-    jwt = apr_palloc(p, sizeof(*jwt));
-    if (!jwt_claims_parse(&jwt->claims, p, (const char *)jws->payload,
-                          jws->payload_len)) {
+    if (!parsed && !jwt_claims_parse(&jwt->claims, p,
+                                     (const char *)jws->payload,
+                                     jws->payload_len)) {
         jwt_set_err(err, JWT_ERR_MALFORMED, "payload is not a JSON object");
         return 0;
     }
-    if (!check_bound(&jwt->claims, bound, err)
-        || !jwt_check_claims(&jwt->claims, pol, now, err)) {
+    if (!jwt_check_claims(&jwt->claims, pol, now, err)) {
         return 0;
     }
     jwt->alg = jws->alg;

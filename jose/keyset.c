@@ -20,6 +20,15 @@
 #include "internal.h"
 #include "keyset.h"
 
+/* The largest RSA modulus a remote set may bring: OpenSSL refuses to
+ * verify with more anyway (OPENSSL_RSA_MAX_MODULUS_BITS), so such a key
+ * would only ever fail, after costing its parse. */
+#define MAX_RSA_BITS 16384
+
+/* The longest skip reason kept: the loader's reasons may quote a value
+ * of the document (an unknown kty), and the glue logs them. */
+#define MAX_REASON 160
+
 /* Most keys one document may hold: enough for any provider (they publish
  * a handful), and a bound on the work a hostile document can cause. */
 #define MAX_KEYS 20000
@@ -245,6 +254,24 @@ static const char *remote_refusal(const json_t *jwk, char *buf, size_t n)
     return NULL;
 }
 
+/* s made fit for a log line: visible ASCII and spaces as they are, any
+ * other byte as '?', at most max bytes (then "..."). */
+static const char *loggable(apr_pool_t *p, const char *s, size_t max)
+{
+    size_t i, n = strlen(s);
+    char *out = apr_palloc(p, (n > max ? max + 3 : n) + 1);
+
+    for (i = 0; i < n && i < max; i++) {
+        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    }
+    if (n > max) {
+        memcpy(out + i, "...", 3);
+        i += 3;
+    }
+    out[i] = '\0';
+    return out;
+}
+
 static void record_skip(apr_array_header_t *skipped, apr_pool_t *p,
                         size_t index, const json_t *jwk, const char *reason)
 {
@@ -255,9 +282,9 @@ static void record_skip(apr_array_header_t *skipped, apr_pool_t *p,
     /* a kid too long to log is left out of the record too */
     skip->kid = json_is_string(kid)
                 && json_string_length(kid) <= JWT_KEYSET_MAX_KID
-                && strlen(json_string_value(kid)) == json_string_length(kid)
-                ? apr_pstrdup(p, json_string_value(kid)) : NULL;
-    skip->reason = apr_pstrdup(p, reason);
+                ? loggable(p, json_string_value(kid), JWT_KEYSET_MAX_KID)
+                : NULL;
+    skip->reason = loggable(p, reason, MAX_REASON);
 }
 
 static int fail(jwt_error_t *err, apr_pool_t *p, jwt_errcode_e code,
@@ -282,8 +309,9 @@ int jwt_keyset_parse(jwt_keyset_t **out, apr_pool_t *p, const char *text,
     if (skipped) {
         *skipped = skips;
     }
-    if (len > JWT_KEYSET_MAX_DOC) {
-        return fail(err, p, JWT_ERR_KEY, "JWK Set document too long");
+    if (!text || len > JWT_KEYSET_MAX_DOC) {
+        return fail(err, p, JWT_ERR_KEY, text ? "JWK Set document too long"
+                                              : "no JWK Set document");
     }
     /* the set's own pool and allocator: the fetcher's thread makes it,
      * whichever thread publishes the next one frees it */
@@ -329,6 +357,13 @@ int jwt_keyset_parse(jwt_keyset_t **out, apr_pool_t *p, const char *text,
          * rules): what it refuses is skipped, an OpenSSL failure (no
          * fault of the key's) refuses the set */
         if (jwt_key_from_jwk(&key, sp, jwk, NULL, 0, &kerr)) {
+            if (key->kty == JWT_KTY_RSA
+                && EVP_PKEY_get_bits(key->pkey) > MAX_RSA_BITS) {
+                apr_snprintf(why, sizeof(why), "RSA key over %d bits",
+                             MAX_RSA_BITS);
+                record_skip(skips, p, i, jwk, why);
+                continue;
+            }
             APR_ARRAY_PUSH(set->keys, jwt_key_t *) = key;
             continue;
         }
@@ -465,6 +500,8 @@ void jwt_keyring_publish(jwt_keyring_t *ring, jwt_keyset_t *set)
     jwt_keyset_free(gone);
 }
 
+void (*jwt_test_ring_stall)(void);
+
 const jwt_keyset_t *jwt_keyring_acquire(jwt_keyring_t *ring,
                                         unsigned *ticket)
 {
@@ -473,6 +510,9 @@ const jwt_keyset_t *jwt_keyring_acquire(jwt_keyring_t *ring,
 
     for (;;) {
         i = __atomic_load_n(&ring->active, __ATOMIC_SEQ_CST);
+        if (jwt_test_ring_stall) {
+            jwt_test_ring_stall();
+        }
         __atomic_add_fetch(&ring->readers[i], 1, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&ring->active, __ATOMIC_SEQ_CST) == i) {
             break;

@@ -28,6 +28,12 @@
  *   of each set that have no kid of their own.  A set's keys with kids
  *   are never tried for a token without one: a set of 10,000 keys costs
  *   such a token nothing.
+ * - issuer binding: a key of a source bound to an issuer verifies only
+ *   tokens whose iss matches that issuer (exactly, or its {tenantid}
+ *   template); for another iss the search goes on with the sources after
+ *   that one (the same key may be published for several bound issuers),
+ *   and ends in JWT_ERR_ISSUER "signed by a key bound to another issuer".
+ *   Static keys and unbound sources serve every accepted issuer.
  * - JWT_ERR_KEY ("no key for this alg/kid") when no key was tried at
  *   all, JWT_ERR_SIGNATURE when some were and none verified.  So a kid
  *   that no current key has (the IdP rotated: the glue asks for an early
@@ -62,9 +68,13 @@ typedef struct jwt_keyset jwt_keyset_t;
  * the sorted RFC 7638 thumbprints with their kids and algorithms), so the
  * same keys in another order or layout give the same digest.
  * Beyond key files: the text must be a JWK Set (a JSON object with a
- * "keys" array; not PEM, not a single JWK), an "oct" key (a secret: never
- * taken from a remote document) and a key whose kid is longer than
- * JWT_KEYSET_MAX_KID are skipped too.  *skipped (when skipped is not
+ * "keys" array; not PEM, not a single JWK) of at most 20,000 keys and
+ * JWT_KEYSET_MAX_DOC bytes; an "oct" key (a secret: never taken from a
+ * remote document), a key whose kid is longer than JWT_KEYSET_MAX_KID,
+ * and an RSA key over 16384 bits (OpenSSL would never verify
+ * with it) are skipped too.  The skip records' kid and reason are fit
+ * for a log line (visible ASCII, '?' for other bytes, the reason at most
+ * 160 bytes): the document is hostile input.  *skipped (when skipped is not
  * NULL) is set on failure as well; err->reason is in p.  Returns 1, or 0
  * and *err (JWT_ERR_KEY, or JWT_ERR_INTERNAL when memory or OpenSSL
  * fails). */
@@ -99,6 +109,11 @@ void jwt_keyring_release(jwt_keyring_t *ring, unsigned ticket);
                        * holds nothing), so calling it always is safe */
 apr_uint32_t jwt_keyring_version(const jwt_keyring_t *ring); /* +1 per
                                                    * publish */
+
+/* Tests only: when set, called by jwt_keyring_acquire between reading the
+ * active slot and registering in it (the window the re-check closes).
+ * NULL (as it is) costs one load per acquire. */
+extern void (*jwt_test_ring_stall)(void);
 
 /* A remote set as a policy uses it: its ring and the issuer its keys are
  * bound to (NULL: unbound, serves every accepted issuer). */

@@ -44,12 +44,17 @@ typedef struct {
 
 /* Do a and b accept exactly the same tokens with the same outcome?
  * Compared by value, member by member (keys by their material,
- * algorithms and kid); pointers equal means equal. */
+ * algorithms and kid; sources by their ring, the same object, and bound
+ * issuer, not by what the ring holds now: see jwt_policy_keys_version);
+ * pointers equal means equal. */
 int jwt_policy_same(const jwt_policy_t *a, const jwt_policy_t *b);
 
 /* SHA-256 over the same members, for a comparison across processes and
  * machines (the shared cache tier): equal for policies that
- * jwt_policy_same() calls the same.  1, or 0 when OpenSSL fails (out is
+ * jwt_policy_same() calls the same.  A source counts with its bound
+ * issuer and the digest of the set its ring holds at the call (each ring
+ * acquired for that), so an entry stored under another set never
+ * matches.  1, or 0 when OpenSSL fails (out is
  * then zeroed). */
 int jwt_policy_fingerprint(unsigned char out[32], const jwt_policy_t *pol);
 

@@ -40,6 +40,25 @@ MODES = ('ok', 'status500', 'status404', 'hang', 'slow', 'notjson', 'empty',
          'maxage')
 PATHS = ('jwks', 'discovery')
 BIG_BYTES = 2 * 1024 * 1024
+
+# The members of each signing key in the JWK Sets that these providers
+# publish (2026), in their order; 'enc' says whether the set also holds
+# Keycloak's RSA-OAEP encryption key, 'issuer' whether each key carries
+# Entra ID's "issuer" member.  Entra ID publishes no "alg".
+SHAPES = {
+    'keycloak': {'members': ['kid', 'kty', 'alg', 'use', 'n', 'e', 'crv',
+                             'x', 'y', 'x5c', 'x5t', 'x5t#S256'],
+                 'enc': True, 'issuer': False},
+    'entra': {'members': ['kty', 'use', 'kid', 'x5t', 'n', 'e', 'crv', 'x',
+                          'y', 'x5c'], 'enc': False, 'issuer': True},
+    'auth0': {'members': ['kty', 'use', 'n', 'e', 'crv', 'x', 'y', 'kid',
+                          'x5t', 'x5c', 'alg'], 'enc': False,
+              'issuer': False},
+    'okta': {'members': ['kty', 'alg', 'kid', 'use', 'e', 'n', 'crv', 'x',
+                         'y'], 'enc': False, 'issuer': False},
+    'google': {'members': ['alg', 'kid', 'use', 'n', 'e', 'crv', 'x', 'y',
+                           'kty'], 'enc': False, 'issuer': False},
+}
 SLOW_DEFAULT = 3
 
 RSA_ALGS = ('RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512')
@@ -239,6 +258,7 @@ class Realm:
         self.keys = {}            # kid -> Key: every key ever made here
         self.published = []       # kids in the JWKS, oldest first
         self.current = None
+        self.shape = 'keycloak'
         self.modes = {p: ('ok', None) for p in PATHS}
         self.mode_since = {p: 0.0 for p in PATHS}
         self.counts = {p: 0 for p in PATHS}
@@ -252,10 +272,17 @@ class Realm:
         self.current = key.kid
 
     def jwks(self, only_enc=False):
-        # the enc key first, as in the Keycloak set the issue quotes
-        keys = [self.enc.jwk]
+        """The published set in the realm's shape; Keycloak's puts the
+        enc key first, as in the set the issue quotes."""
+        shape = SHAPES[self.shape]
+        keys = [self.enc.jwk] if shape['enc'] else []
         if not only_enc:
-            keys += [self.keys[k].jwk for k in self.published]
+            for kid in self.published:
+                full = self.keys[kid].jwk
+                j = {m: full[m] for m in shape['members'] if m in full}
+                if shape['issuer']:
+                    j['issuer'] = self.issuer
+                keys.append(j)
         return {'keys': keys}
 
     def discovery(self, issuer=None):
@@ -423,6 +450,14 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True
             self._log('client-gone')
+        except Exception as e:
+            # a fault of the IdP itself: a 500 that says so, and the log
+            # line a test can show, rather than a silently closed socket
+            log('%s %s fault %s: %s' % (self.command, self.path,
+                                        type(e).__name__, e))
+            self.close_connection = True
+            self.send_body(500, {'message': 'test IdP fault: %s'
+                                 % type(e).__name__})
 
     # -- documents -----------------------------------------------------
 
@@ -508,8 +543,11 @@ class Handler(BaseHTTPRequestHandler):
         return r
 
     def body_json(self):
-        n = int(self.headers.get('Content-Length') or 0)
-        if n > 1 << 20:
+        try:
+            n = int(self.headers.get('Content-Length') or 0)
+        except ValueError:
+            raise BadRequest('bad Content-Length')
+        if n < 0 or n > 1 << 20:
             raise BadRequest('body too long')
         raw = self.rfile.read(n) if n else b''
         if not raw.strip():
@@ -596,8 +634,8 @@ class Handler(BaseHTTPRequestHandler):
                 secs = float(q['seconds'])
             except ValueError:
                 raise BadRequest('seconds is a number')
-            if secs < 0:
-                raise BadRequest('seconds is not negative')
+            if not 0 <= secs <= 86400:     # NaN and inf fail this too
+                raise BadRequest('seconds is from 0 to 86400')
         with STATE.lock:
             realm.modes[path] = (mode, secs)
             realm.mode_since[path] = time.monotonic()
@@ -628,12 +666,51 @@ class Handler(BaseHTTPRequestHandler):
             doc = realm.jwks()
         self.send_body(200, doc)
 
+    def c_listen(self, q):
+        """Take an HTTPS port down (connection refused, its open
+        connections cut) or bring it back on the same number, with the
+        same keys: an outage and its end."""
+        self.need_post()
+        name = q.get('port', '')
+        if name not in ('https', 'wronghost', 'untrusted'):
+            raise BadRequest('port is https, wronghost or untrusted')
+        on = q.get('on', '')
+        if on not in ('0', '1'):
+            raise BadRequest('on is 0 or 1')
+        with LISTEN_LOCK:
+            srv = SERVERS.get(name)
+            if on == '0' and srv is not None:
+                srv.shutdown()
+                srv.server_close()
+                srv.cut_connections()
+                SERVERS[name] = None
+            elif on == '1' and srv is None:
+                try:
+                    srv = Server(name, CONTEXTS[name], STATE.ports[name])
+                except OSError as e:
+                    raise BadRequest('cannot listen on %d again: %s'
+                                     % (STATE.ports[name], e))
+                SERVERS[name] = srv
+                serve(srv)
+        log('listen %s on=%s' % (name, on))
+        self.send_body(200, {'port': name, 'listening': on == '1'})
+
+    def c_shape(self, q):
+        self.need_post()
+        realm = self.realm_of(q)
+        shape = q.get('shape', '')
+        if shape not in SHAPES:
+            raise BadRequest('shape is one of %s' % ', '.join(SHAPES))
+        with STATE.lock:
+            realm.shape = shape
+        self.send_body(200, {'realm': realm.name, 'shape': shape})
+
     def c_info(self, q):
         with STATE.lock:
             doc = {'ports': STATE.ports, 'realms': {
                 r.name: {'issuer': r.issuer, 'current': r.current,
                          'published': list(r.published),
-                         'enc': r.enc.kid,
+                         'enc': r.enc.kid, 'shape': r.shape,
                          'modes': {p: r.modes[p][0] for p in PATHS}}
                 for r in STATE.realms.values()}}
         self.send_body(200, doc)
@@ -648,17 +725,24 @@ CONTROL = {
     '/reset-counts': Handler.c_reset_counts,
     '/jwks': Handler.c_jwks,
     '/info': Handler.c_info,
+    '/listen': Handler.c_listen,
+    '/shape': Handler.c_shape,
 }
+SERVERS = {}                   # port name -> Server, None while down
+CONTEXTS = {}                  # port name -> its TLS context
+LISTEN_LOCK = threading.Lock()
 
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64
 
-    def __init__(self, role, ctx):
+    def __init__(self, role, ctx, port=0):
         self.role = role
         self.ctx = ctx
-        super().__init__(('127.0.0.1', 0), Handler)
+        self.conns = set()
+        self.conns_lock = threading.Lock()
+        super().__init__(('127.0.0.1', port), Handler)
 
     def get_request(self):
         sock, addr = self.socket.accept()
@@ -666,7 +750,24 @@ class Server(ThreadingHTTPServer):
             # handshake later, in the request's own thread
             sock = self.ctx.wrap_socket(sock, server_side=True,
                                         do_handshake_on_connect=False)
+        with self.conns_lock:
+            self.conns.add(sock)
         return sock, addr
+
+    def shutdown_request(self, request):
+        with self.conns_lock:
+            self.conns.discard(request)
+        super().shutdown_request(request)
+
+    def cut_connections(self):
+        """An outage also ends the kept-alive connections."""
+        with self.conns_lock:
+            conns = list(self.conns)
+        for c in conns:
+            try:
+                socket.socket.shutdown(c, socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def handle_error(self, request, client_address):
         # failed handshakes (the wrong-host and untrusted ports exist for
@@ -675,6 +776,11 @@ class Server(ThreadingHTTPServer):
         log('- - port=%d(%s) error %s: %s' % (
             self.server_port, self.role, type(e).__name__,
             str(e).replace('\n', ' ')[:200]))
+
+
+def serve(srv):
+    threading.Thread(target=srv.serve_forever, kwargs={
+        'poll_interval': 0.1}, daemon=True).start()
 
 
 def main():
@@ -702,13 +808,13 @@ def main():
     wrong = make_leaf(['wronghost.invalid'], ca_key, ca)
     self_signed = make_leaf(['localhost', '127.0.0.1'])
 
-    servers = {
-        'https': Server('https', tls_context(d, 'https', *good)),
-        'wronghost': Server('wronghost', tls_context(d, 'wronghost', *wrong)),
-        'untrusted': Server('untrusted',
-                            tls_context(d, 'untrusted', *self_signed)),
-        'control': Server('control', None),
-    }
+    CONTEXTS.update(https=tls_context(d, 'https', *good),
+                    wronghost=tls_context(d, 'wronghost', *wrong),
+                    untrusted=tls_context(d, 'untrusted', *self_signed),
+                    control=None)
+    servers = SERVERS
+    for name, ctx in CONTEXTS.items():
+        servers[name] = Server(name, ctx)
     ports = {k: s.server_port for k, s in servers.items()}
     STATE = State(a.issuers, 'https://127.0.0.1:%d' % ports['https'])
     STATE.ports = ports
@@ -720,25 +826,28 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    threads = []
     for s in servers.values():
-        t = threading.Thread(target=s.serve_forever, kwargs={
-            'poll_interval': 0.1}, daemon=True)
-        t.start()
-        threads.append(t)
+        serve(s)
     write_pem(os.path.join(d, 'ports.json'),
               json.dumps(ports).encode() + b'\n', 0o644)
     write_pem(os.path.join(d, 'ready'), b'ready\n', 0o644)
     log('started pid=%d issuers=%d ports=%s' % (os.getpid(), a.issuers,
                                                 json.dumps(ports)))
+    # stop with the process that started us too: a test killed by a
+    # signal runs no END block, and an orphaned IdP would hold its ports
+    parent = os.getppid()
     while not done.wait(0.2):
-        pass
+        if os.getppid() != parent:
+            log('parent %d gone' % parent)
+            break
     with STATE.lock:
         STATE.stopping = True
         STATE.changed.notify_all()
-    for s in servers.values():
-        s.shutdown()
-        s.server_close()
+    with LISTEN_LOCK:
+        for s in servers.values():
+            if s is not None:
+                s.shutdown()
+                s.server_close()
     log('stopped')
     try:
         os.unlink(os.path.join(d, 'ready'))

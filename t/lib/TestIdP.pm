@@ -24,6 +24,9 @@ package TestIdP;
 #              seconds => 5)
 #   $idp->count(realm => 'r0', path => 'jwks')   # requests on that path
 #   $idp->reset_counts
+#   $idp->shape(realm => 'r0', shape => 'entra')  # how its JWKS looks
+#   $idp->down('https')        # the port refuses connections (outage)
+#   $idp->up('https')          # back on the same port, the same keys
 #   $idp->jwks(realm => 'r0')  # the published set, decoded
 #   $idp->kids(realm => 'r0')  # the kids of its signing keys
 #   $idp->control(METHOD => '/path?query', $body)  # raw: (status, decoded)
@@ -48,6 +51,13 @@ package TestIdP;
 #   POST /token?realm=[&kid=K|random][&aud=] body: JSON claims
 #   POST /mode?realm=&path=jwks|discovery&mode=M[&seconds=S]
 #   GET  /count?realm=&path=   POST /reset-counts   GET /jwks?realm=
+#   POST /shape?realm=&shape=keycloak|entra|auth0|okta|google   the JWKS
+#        as that provider publishes it: its members and their order, no
+#        enc key but Keycloak's, Entra's per-key "issuer" and no "alg"
+#        (tokens are the same; give their claims in /token's body)
+#   POST /listen?port=https|wronghost|untrusted&on=0|1   an outage: on=0
+#        closes the listening socket (connection refused) and cuts the
+#        open connections; on=1 listens again on the same port
 #   GET  /info (ports, realms, current kids, modes)
 # Modes (per realm and path; 'discovery' covers both metadata URLs):
 #   ok; status500; status404; notjson (200 text/html);
@@ -64,6 +74,16 @@ package TestIdP;
 #   close: close the connection without answering;
 #   badissuer: discovery's issuer gets a trailing slash (jwks: as ok);
 #   maxage: the normal document with Cache-Control: max-age=S (def. 300).
+# DIR is made mode 0755 and ca.pem 0644, but httpd's children (nobody)
+# fetch with JWTAuthKeysCAFile: every directory above DIR must let them
+# through too (File::Temp's tempdir is 0700).
+# idp.py exits on SIGTERM, and by itself when the process that started
+# it is gone (a test killed by a signal runs no END block).
+# Client timeouts over TLS: HTTP::Tiny's timeout does not bound a read
+# once TLS 1.3 session tickets arrived (it blocks in SSL_read); use curl
+# --max-time (or IO::Socket::SSL with a select of your own) on 'hang'.
+# HTTP::Tiny also retries a GET whose connection closed without an
+# answer ('close', 'hang' with seconds): two requests at the IdP's count.
 # Counts: every request for a path of that realm on any port, counted when
 # its request line is read (so hanging ones count, and a redirect that is
 # followed counts twice); a TLS handshake that fails is not a request.
@@ -94,7 +114,6 @@ sub start {
         open STDIN, '<', '/dev/null';
         open STDOUT, '>>', "$dir/idp.log";
         open STDERR, '>&', \*STDOUT;
-        POSIX::setpgid(0, 0);
         { exec $python, $script, '--dir', $dir, '--issuers', $n }
         print STDERR "exec $python: $!\n";
         POSIX::_exit(127);
@@ -253,6 +272,25 @@ sub kids {
 }
 
 sub info { $_[0]->_ok(GET => '/info') }
+
+sub shape {
+    my ($self, %a) = @_;
+    $self->_ok(POST => '/shape' . _query(realm => _realm($a{realm}),
+                                          shape => $a{shape}));
+    return 1;
+}
+
+# down(port name) / up(port name): an outage of that HTTPS port and its end
+sub down {
+    my ($self, $name) = @_;
+    $self->_ok(POST => '/listen' . _query(port => $name // 'https', on => 0));
+    return 1;
+}
+sub up {
+    my ($self, $name) = @_;
+    $self->_ok(POST => '/listen' . _query(port => $name // 'https', on => 1));
+    return 1;
+}
 
 # stop: SIGTERM, wait up to 5 s, then SIGKILL; idempotent.  Only the
 # process that started the IdP stops it (not a forked child's exit).

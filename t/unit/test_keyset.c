@@ -259,7 +259,7 @@ static void test_vectors(void)
            "%s: %d keys, %d skipped (got rc %d, %d, %d: %s)", rows[i].file,
            rows[i].keys, rows[i].skipped, rc, rc ? jwt_keyset_count(set) : -1,
            skipped ? skipped->nelts : -1, rc ? "" : err.reason);
-        if (rc && rows[i].skipped) {
+        if (rc && skipped->nelts) {
             jwt_key_skip_t *s = &APR_ARRAY_IDX(skipped, 0, jwt_key_skip_t);
 
             ok(s->index == 0 && s->kid
@@ -389,8 +389,10 @@ static void test_hostile(void)
         int rc, keys, skipped;
         const char *reason;             /* in err (refused) or the first
                                          * skip */
-    } rows[16];
+    } rows[24];
     int r = 0;
+    unsigned char nbytes[2056];
+    char *longkty;
 
     ec_key("h1", &ec);
     big_kid = apr_palloc(pool, 100001);
@@ -428,6 +430,24 @@ static void test_hostile(void)
         "[\"bm90IGEgY2VydGlmaWNhdGU=\"]", 0), "x5t", "\"eA\"", 0),
         "x5t#S256", "\"eQ\"", 0), "issuer", "\"https://idp.example\"", 0),
         "]}", NULL), 0, 1, 1, 0, NULL);
+    /* jansson refuses \u0000 unless asked: a NUL never reaches a kid */
+    ROW("a kid holding a NUL", apr_pstrcat(pool, "{\"keys\":[{\"kty\":"
+        "\"EC\",\"kid\":\"k\\u0000x\"},", ec, "]}", NULL), 0, 0, 0, 0,
+        "not a JSON object");
+    /* an unknown kty of 1,000 bytes with a control character: the
+     * loader's reason quotes it, the record keeps it short and visible */
+    longkty = apr_palloc(pool, 1100);
+    memset(longkty, 'A', 1000);
+    longkty[1000] = '\0';
+    longkty = apr_pstrcat(pool, "\"\\u0007", longkty, "\"", NULL);
+    ROW("an unknown kty of 1,000 bytes beside an EC key", apr_pstrcat(pool,
+        "{\"keys\":[", jwk_with(ec, "kty", longkty, 0), ",", ec, "]}",
+        NULL), 0, 1, 1, 1, "JWK kty '?AAAA");
+    memset(nbytes, 0xff, sizeof(nbytes));
+    ROW("an RSA key of 16,448 bits beside an EC key", apr_pstrcat(pool,
+        "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"big\",\"e\":\"AQAB\","
+        "\"n\":\"", jwt_b64url_encode(pool, nbytes, sizeof(nbytes)), "\"},",
+        ec, "]}", NULL), 0, 1, 1, 1, "RSA key over 16384 bits");
     /* more keys than a document may hold: refused before any is made */
     n = 20001;
     many = apr_palloc(pool, 16 + 5 * n);
@@ -464,12 +484,23 @@ static void test_hostile(void)
            rows[i].skipped, rows[i].reason ? rows[i].reason : "",
            rc, rc ? jwt_keyset_count(set) : 0,
            skipped ? skipped->nelts : -1, why ? why : "(null)");
-        if (rc && rows[i].skipped) {
+        if (rc && skipped->nelts) {
             const jwt_key_skip_t *sk = &APR_ARRAY_IDX(skipped, 0,
                                                       jwt_key_skip_t);
 
-            ok(!sk->kid || strlen(sk->kid) <= JWT_KEYSET_MAX_KID,
-               "%s: the skip record carries no overlong kid", rows[i].what);
+            size_t c;
+            int visible = 1;
+
+            for (c = 0; c < strlen(sk->reason); c++) {
+                visible = visible && sk->reason[c] >= 0x20
+                          && sk->reason[c] < 0x7f;
+            }
+            ok((!sk->kid || strlen(sk->kid) <= JWT_KEYSET_MAX_KID)
+               && strlen(sk->reason) <= 163 && visible,
+               "%s: the skip record is fit for a log line (kid %d bytes, "
+               "reason %d bytes, visible %d)", rows[i].what,
+               sk->kid ? (int)strlen(sk->kid) : 0, (int)strlen(sk->reason),
+               visible);
         }
         jwt_keyset_free(set);
     }
@@ -612,6 +643,12 @@ static void test_kid_rules(void)
     rc = verify(sign_raw(nokid, "{\"alg\":\"ES256\"}", NULL), &pol, &err);
     ok(rc && tried == 1, "no kid: the set's one key without kid is tried, "
        "the 99 with kids are not (got rc %d, tried %d)", rc, tried);
+    rc = verify(sign_raw(k[7], "{\"alg\":\"ES256\",\"kid\":\"key-new\"}",
+                         NULL), &pol, &err);
+    ok(!rc && err.code == JWT_ERR_KEY && tried == 0,
+       "a kid no key has, a set with a key without kid: that key is not "
+       "tried, JWT_ERR_KEY (got rc %d, code %d, tried %d)", rc, err.code,
+       tried);
     rc = verify(sign_es(nokid), &pol, &err);
     ok(rc && tried == 1 && thumb, "kid = the RFC 7638 thumbprint of the "
        "key without kid: found by the index (got rc %d, tried %d)", rc,
@@ -699,45 +736,61 @@ static void test_binding(void)
     jwt_key_t *ks = ec_key("ks", &jw);
     jwt_keyring_t *ra = jwt_keyring_create(pool);
     jwt_keyring_t *rb = jwt_keyring_create(pool);
+    jwt_keyring_t *rb2 = jwt_keyring_create(pool);
     jwt_keyring_t *ru = jwt_keyring_create(pool);
     apr_array_header_t *src = sources_of(ra, "https://a.example");
+    apr_array_header_t *srcs[4];
     const char *both[2], *jws;
     jwt_policy_t pol;
     jwt_error_t err;
     size_t i;
     static const struct {
         const char *what;
-        int signer;                     /* 0 ka (bound A), 1 kb (bound B),
-                                         * 2 ks (static), 3 kb2 (unbound) */
+        int sources;                    /* 0: A's ring (bound A), B's (bound
+                                         * B); 1: an unbound ring of kb;
+                                         * 2: B's, then that unbound one;
+                                         * 3: B's, then kb bound to A */
+        int signer;                     /* 0 ka, 1 kb, 2 ks (static) */
         const char *iss;                /* NULL: none */
         int accepted;                   /* policy->issuers A and B */
         int rc;
         jwt_errcode_e code;
     } rows[] = {
-        { "A's key, iss A", 0, "https://a.example", 0, 1, JWT_OK },
-        { "B's key, iss B", 1, "https://b.example", 0, 1, JWT_OK },
-        { "B's key, iss A", 1, "https://a.example", 0, 0, JWT_ERR_ISSUER },
-        { "B's key, iss A, both accepted", 1, "https://a.example", 1, 0,
+        { "A's key, iss A", 0, 0, "https://a.example", 0, 1, JWT_OK },
+        { "B's key, iss B", 0, 1, "https://b.example", 0, 1, JWT_OK },
+        { "B's key, iss A", 0, 1, "https://a.example", 0, 0, JWT_ERR_ISSUER },
+        { "B's key, iss A, both accepted", 0, 1, "https://a.example", 1, 0,
           JWT_ERR_ISSUER },
-        { "A's key, iss A, both accepted", 0, "https://a.example", 1, 1,
+        { "A's key, iss A, both accepted", 0, 0, "https://a.example", 1, 1,
           JWT_OK },
-        { "A's key, iss A with a slash more", 0, "https://a.example/", 0, 0,
-          JWT_ERR_ISSUER },
-        { "A's key, no iss", 0, NULL, 0, 0, JWT_ERR_ISSUER },
-        { "static key, iss B", 2, "https://b.example", 0, 1, JWT_OK },
-        { "unbound set's key, iss A", 3, "https://a.example", 0, 1, JWT_OK },
-        { "unbound set's key, iss C, A and B accepted", 3,
+        { "A's key, iss A with a slash more", 0, 0, "https://a.example/", 0,
+          0, JWT_ERR_ISSUER },
+        { "A's key, no iss", 0, 0, NULL, 0, 0, JWT_ERR_ISSUER },
+        { "static key, iss B", 0, 2, "https://b.example", 0, 1, JWT_OK },
+        { "unbound set's key, iss A", 1, 1, "https://a.example", 0, 1,
+          JWT_OK },
+        { "unbound set's key, iss C, A and B accepted", 1, 1,
           "https://c.example", 1, 0, JWT_ERR_ISSUER },
+        { "kb bound to B and unbound: iss A through the unbound copy", 2, 1,
+          "https://a.example", 0, 1, JWT_OK },
+        { "kb bound to B, then to A: iss A through the second", 3, 1,
+          "https://a.example", 0, 1, JWT_OK },
+        { "kb bound to B, then to A: iss C refused", 3, 1,
+          "https://c.example", 0, 0, JWT_ERR_ISSUER },
     };
 
     add_source(src, rb, "https://b.example");
-    add_source(src, ru, NULL);
+    srcs[0] = src;
+    srcs[1] = sources_of(ru, NULL);
+    srcs[2] = sources_of(rb, "https://b.example");
+    add_source(srcs[2], ru, NULL);
+    srcs[3] = sources_of(rb, "https://b.example");
+    add_source(srcs[3], rb2, "https://a.example");
     both[0] = ja;
     jwt_keyring_publish(ra, parse(set_doc(both, 1), &err));
     both[0] = jb;
     jwt_keyring_publish(rb, parse(set_doc(both, 1), &err));
-    /* the same key (kid kb) unbound too: a bound source's failure does
-     * not stop the search, the unbound copy comes later in the order */
+    jwt_keyring_publish(rb2, parse(set_doc(both, 1), &err));
     jwt_keyring_publish(ru, parse(set_doc(both, 1), &err));
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         const jwt_key_t *k = rows[i].signer == 0 ? ka : rows[i].signer == 2
@@ -751,7 +804,7 @@ static void test_binding(void)
                                    claims);
         int rc;
 
-        pol = policy_of(rows[i].signer == 3 ? sources_of(ru, NULL) : src);
+        pol = policy_of(srcs[rows[i].sources]);
         pol.keys = keys_of(ks, NULL);
         if (rows[i].accepted) {
             apr_array_header_t *iss = apr_array_make(pool, 2,
@@ -782,8 +835,6 @@ static void test_binding(void)
                                    NOW + 60));
         int rc;
 
-        pol.sources = apr_array_copy(pool, src);
-        ((apr_array_header_t *)pol.sources)->nelts = 2;
         rc = jwt_jws_verify(&out, pool, tok, strlen(tok), &pol, &err);
         ok(!rc && err.code == JWT_ERR_ISSUER, "jwt_jws_verify: B's key, iss "
            "A: JWT_ERR_ISSUER (got rc %d, code %d)", rc, rc ? 0 : err.code);
@@ -794,6 +845,7 @@ static void test_binding(void)
     }
     jwt_keyring_publish(ra, NULL);
     jwt_keyring_publish(rb, NULL);
+    jwt_keyring_publish(rb2, NULL);
     jwt_keyring_publish(ru, NULL);
 }
 
@@ -919,6 +971,72 @@ static void test_tenant(void)
 }
 
 /* ---- threads ---- */
+
+/* A reader stalled between reading the active slot and registering in
+ * it, while the writer publishes: it must come back with the new set
+ * (without the re-check it would take the slot just emptied). */
+static volatile int stall_state;        /* 0 run, 1 stalled, 2 go */
+
+static void stall_once(void)
+{
+    if (__atomic_load_n(&stall_state, __ATOMIC_SEQ_CST) != 0) {
+        return;
+    }
+    __atomic_store_n(&stall_state, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&stall_state, __ATOMIC_SEQ_CST) != 2) {
+        apr_sleep(1000);
+    }
+}
+
+typedef struct {
+    jwt_keyring_t *ring;
+    const jwt_keyset_t *got;
+} stalled_t;
+
+static void *APR_THREAD_FUNC stalled_reader(apr_thread_t *t, void *data)
+{
+    stalled_t *s = data;
+    unsigned ticket;
+
+    s->got = jwt_keyring_acquire(s->ring, &ticket);
+    jwt_keyring_release(s->ring, ticket);
+    return NULL;
+}
+
+static void test_stall(void)
+{
+    const char *j1, *j2;
+    jwt_keyring_t *ring = jwt_keyring_create(pool);
+    jwt_keyset_t *s1, *s2;
+    apr_thread_t *th;
+    apr_status_t rv;
+    stalled_t st;
+    jwt_error_t err;
+
+    ec_key("s1", &j1);
+    ec_key("s2", &j2);
+    s1 = parse(set_doc(&j1, 1), &err);
+    s2 = parse(set_doc(&j2, 1), &err);
+    jwt_keyring_publish(ring, s1);
+    st.ring = ring;
+    st.got = NULL;
+    stall_state = 0;
+    jwt_test_ring_stall = stall_once;
+    apr_thread_create(&th, NULL, stalled_reader, &st, pool);
+    while (__atomic_load_n(&stall_state, __ATOMIC_SEQ_CST) != 1) {
+        apr_sleep(1000);
+    }
+    /* the reader has read the active slot and is not yet counted there:
+     * this publish frees s1 and empties that slot */
+    jwt_keyring_publish(ring, s2);
+    __atomic_store_n(&stall_state, 2, __ATOMIC_SEQ_CST);
+    apr_thread_join(&rv, th);
+    jwt_test_ring_stall = NULL;
+    ok(st.got == s2, "a reader stalled across a publish gets the new set "
+       "(got %s)", st.got == s2 ? "the new set" : st.got ? "another set"
+                                                         : "none");
+    jwt_keyring_publish(ring, NULL);
+}
 
 #define READERS 2
 
@@ -1056,6 +1174,7 @@ int main(void)
     test_kid_rules();
     test_binding();
     test_tenant();
+    test_stall();
     test_threads();
 
     /* verification through a ring */
