@@ -92,11 +92,6 @@ void jwtauth_derive_policy(jwtauth_dir_conf *conf)
     conf->policy.user_claim = conf->user_claim ? conf->user_claim
                                                : DEFAULT_USER_CLAIM;
     conf->policy.token_header = jwtauth_conf_header(conf);
-    /* remote key sets and the static keys' kid index (jose/keyset.h):
-     * none until the JWTAuthKeysURL glue sets them (the merged record is
-     * not zeroed, so they are set here either way) */
-    conf->policy.sources = NULL;
-    conf->policy.key_index = NULL;
 }
 
 void *create_jwtauth_dir_config(apr_pool_t *p, char *dir)
