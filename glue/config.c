@@ -79,9 +79,9 @@ void jwtauth_derive_policy(jwtauth_dir_conf *conf)
     }
     conf->policy.keys = conf->keys;
     conf->policy.sources = conf->key_urls;
-    /* no kid index of the static keys: they are walked (merges run per
-     * request and may join the keys of two records) */
-    conf->policy.key_index = NULL;
+    /* the kid index made with the keys (jws.c uses it only while it
+     * covers exactly this array) */
+    conf->policy.key_index = conf->key_index;
     conf->policy.typ = conf->typ;
     /* JWTAuthDiscovery's issuers are accepted beside JWTAuthIssuer's */
     conf->policy.issuers = conf->accepted_issuers ? conf->accepted_issuers
@@ -125,6 +125,7 @@ void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(header);
     MERGE_PTR(keys);
     conf->key_source = add->keys ? add->key_source : base->key_source;
+    conf->key_index = add->keys ? add->key_index : base->key_index;
     MERGE_PTR(signing_key);
     conf->signing_source = add->signing_key ? add->signing_source
                                             : base->signing_source;
@@ -473,15 +474,22 @@ const apr_array_header_t *jwtauth_key_sources(void)
     return key_sources;
 }
 
-/* Append keys to the scope's verification keys. */
+/* Append keys to the scope's verification keys, and make their kid index
+ * again (at configuration time, once per key file). */
 static void add_keys(cmd_parms *cmd, jwtauth_dir_conf *conf,
                      const apr_array_header_t *keys, const char *path)
 {
+    jwt_policy_t ix;
+
     if (!conf->keys) {
         conf->keys = apr_array_make(cmd->pool, 2, sizeof(jwt_key_t *));
     }
     apr_array_cat(conf->keys, keys);
     conf->key_source = path;
+    memset(&ix, 0, sizeof(ix));
+    ix.keys = conf->keys;
+    conf->key_index = jwt_policy_index_keys(&ix, cmd->pool) ? ix.key_index
+                                                           : NULL;
     note_key_source(cmd->pool, path, keys->nelts);
 }
 

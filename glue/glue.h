@@ -91,6 +91,8 @@ typedef struct {
     apr_array_header_t *keys;           /* jwt_key_t *: JWTAuthSecretFile,
                                          * JWTAuthKeyFile */
     const char *key_source;             /* the last file keys came from */
+    const jwt_keyindex_t *key_index;    /* the kid index of keys, made by
+                                         * add_keys (jose/keyset.h) */
     const jwt_key_t *signing_key;       /* JWTAuthSigningKeyFile */
     const char *signing_source;         /* and its file */
     const char *typ;                    /* JWTAuthType */
