@@ -899,7 +899,8 @@ static apr_status_t poller(int state, void *data, apr_pool_t *pool)
 
 /* child_init: a child forked after some rotations starts from the set
  * the parent read at startup; it takes the current one before its first
- * request (never on a request's path). */
+ * request (never on a request's path).  mod_jwtauth.c runs it before
+ * mod_watchdog starts the poller thread: a ring has one writer. */
 void jwtauth_keys_child_init(apr_pool_t *p, server_rec *s)
 {
     apr_pool_t *tmp;
