@@ -20,7 +20,7 @@ use JWTTest;
 use KeysServer;
 use TestIdP;
 
-plan tests => 91, need_module('mod_jwtauth.c');
+plan tests => 93, need_module('mod_jwtauth.c');
 
 my $dir = tempdir(CLEANUP => 1);
 chmod 0755, $dir;
@@ -355,6 +355,24 @@ for my $k (@kinds) {
     $idp->mode(realm => 'r0', path => 'discovery', mode => 'ok');
 }
 $srv->stop;
+
+# one URL in two virtual hosts is one source: fetched once at startup
+{
+    my $port = KeysServer::free_port();
+    my @vh = map { ("<VirtualHost 127.0.0.1:$port>", "ServerName $_.test",
+                    '<Location /api>', 'JWTAuth On',
+                    'JWTAuthKeysURL ' . $idp->jwks_url(1) . " $iss1",
+                    '</Location>', '</VirtualHost>') } qw(a b);
+    $idp->reset_counts;
+    my $s = KeysServer->start(dir => $dir, name => 'vhosts', port => $port,
+        lines => [$cafile, "JWTAuthKeysStore $dir/store3", @vh]);
+    my @st = map { $s->get('/api/', $t1, Host => "$_.test")->{status} }
+             qw(a b);
+    is_deeply(\@st, [200, 200], 'both virtual hosts serve the set');
+    is($idp->count(realm => 'r1', path => 'jwks'), 1, 'fetched once for '
+       . 'both');
+    $s->stop;
+}
 
 # startup with nothing stored waits at most the timeout of a hanging IdP
 {

@@ -119,8 +119,16 @@ sub children {
 sub get {
     my ($self, $path, $token, %h) = @_;
     $h{Authorization} = "Bearer $token" if defined $token;
-    return $self->{http}->get("http://127.0.0.1:$self->{port}$path",
-                              { headers => \%h });
+    my $url = "http://127.0.0.1:$self->{port}$path";
+    # HTTP::Tiny refuses a Host header: a virtual host through LWP
+    if ($h{Host}) {
+        require LWP::UserAgent;
+        my $r = LWP::UserAgent->new(timeout => 10)->get($url, %h);
+        return { status => $r->code, content => $r->decoded_content,
+                 headers => { map { lc($_) => scalar $r->header($_) }
+                              $r->header_field_names } };
+    }
+    return $self->{http}->get($url, { headers => \%h });
 }
 
 sub metric {
