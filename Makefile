@@ -21,7 +21,7 @@ JOSE_LIB   = jose/libjose.a
 GLUE_SRC   = glue/config.c glue/startup.c glue/access.c glue/authz.c \
              glue/login.c glue/jwks.c glue/socache.c glue/metrics.c \
              glue/expr.c glue/resource.c glue/headers.c glue/session.c \
-             glue/browser.c
+             glue/browser.c glue/keysurl.c
 MOD_SRC    = mod_jwtauth.c $(GLUE_SRC)
 
 # WERROR=1 (set by .ci/run) turns warnings into errors: the project's own
@@ -79,7 +79,7 @@ $(JOSE_LIB): $(JOSE_OBJ)
 .libs/mod_jwtauth.so: $(MOD_SRC) glue/glue.h $(JOSE_LIB) .build-flags \
         | build-deps
 	$(APXS) -c $(addprefix -Wc$(comma),$(WARN) $(HIDDEN)) -I. $(MOD_SAN) \
-	    -o mod_jwtauth.la $(MOD_SRC) $(JOSE_LIB) -ljansson -lcrypto
+	    -o mod_jwtauth.la $(MOD_SRC) $(JOSE_LIB) -ljansson -lcrypto -lcurl
 
 t/unit/%: t/unit/%.c t/unit/tap.h t/unit/fake_socache.h t/json_oracle.h $(JOSE_LIB) | build-deps
 	$(CC) $(WARN) $(JOSE_SAN) -g -O1 -Ijose $(APR_CFLAGS) -o $@ $< \
@@ -133,9 +133,11 @@ fuzz-short: $(FUZZ_BINS)
 SOAK_SECONDS ?= 60
 soak: all
 	bash t/soak/run.sh $(SOAK_SECONDS)
+	perl t/soak/keys_rotate.pl $(SOAK_SECONDS)
 
 soak-short: all
 	bash t/soak/run.sh 5
+	perl t/soak/keys_rotate.pl 10
 
 # the core against its floor and libjwt (t/bench/run-core.sh)
 t/bench/bench_core: t/bench/bench_core.c t/bench/bench_libjwt.c \

@@ -33,7 +33,10 @@ static int jwtauth_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (rv == OK) {
         rv = jwtauth_socache_post_config(pconf, s);
     }
-    return rv != OK ? rv : jwtauth_session_post_config(pconf, s);
+    if (rv == OK) {
+        rv = jwtauth_session_post_config(pconf, s);
+    }
+    return rv != OK ? rv : jwtauth_keys_post_config(pconf, ptemp, s);
 }
 
 static void jwtauth_child_init(apr_pool_t *p, server_rec *s)
@@ -42,16 +45,25 @@ static void jwtauth_child_init(apr_pool_t *p, server_rec *s)
     jwtauth_socache_child_init(p, s);
     jwtauth_session_child_init(p, s);
     jwtauth_access_child_init(p, s);
+    jwtauth_keys_child_init(p, s);
 }
 
 static void register_hooks(apr_pool_t *p)
 {
+    /* child_init before mod_watchdog's starts the threads: the child's
+     * first look at the key sets must not race its poller (a ring has
+     * one writer) */
+    static const char *const before_watchdog[] = { "mod_watchdog.c", NULL };
+
     ap_hook_pre_config(jwtauth_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(jwtauth_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(jwtauth_session_check_config, NULL, NULL,
                          APR_HOOK_MIDDLE);
+    ap_hook_check_config(jwtauth_keys_check_config, NULL, NULL,
+                         APR_HOOK_MIDDLE);
     ap_hook_post_config(jwtauth_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(jwtauth_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(jwtauth_child_init, NULL, before_watchdog,
+                       APR_HOOK_MIDDLE);
     /* first, so that a missing or invalid token ends the request before
      * mod_authz_core (APR_HOOK_LAST) looks at the Require rules */
     ap_hook_check_access_ex(jwtauth_check_access, NULL, NULL, APR_HOOK_FIRST,

@@ -408,10 +408,14 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
     else if (!jwt_verify_cached(&res->jwt, r->pool, tc, token,
                                 strlen(token), &conf->policy,
                                 apr_time_sec(apr_time_now()),
-                                jwtauth_cache_generation(), sh, &hit,
+                                jwtauth_keys_generation(), sh, &hit,
                                 &err)) {
         res->result = RESULT_INVALID;
         res->reason = jwt_error_name(err.code);
+        /* a kid no current key has: the IdP may have rotated */
+        if (err.code == JWT_ERR_KEY && conf->policy.sources) {
+            jwtauth_keys_refetch(&conf->policy);
+        }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "JWTAuth: token refused (%s): %s", res->reason,
                       err.reason);
@@ -622,6 +626,37 @@ static void apply_result(request_rec *r, const jwtauth_result *res)
     export_claims(r, &res->jwt->claims);
 }
 
+/* A scope whose only keys are remote sets, none of which holds a set
+ * now (never fetched and nothing in the store, or stale past
+ * JWTAuthKeysMaxStale): 503 with Retry-After, not 401, since the token
+ * is not at fault.  As deny(): an ErrorDocument 503 wins, subrequests
+ * only get the status. */
+static int keys_unavailable(request_rec *r, const jwtauth_dir_conf *conf,
+                            int any_phase)
+{
+    if (any_phase) {
+        return HTTP_UNAUTHORIZED;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "JWTAuth: no key set of "
+                  "the scope of %s is available (keys_unavailable)",
+                  ap_escape_logitem(r->pool, r->uri));
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_itoa(r->pool, jwtauth_keys_retry_after(
+                                         &conf->policy)));
+    if (r->main) {
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    if (ap_response_code_string(r, ap_index_of_response(
+                                       HTTP_SERVICE_UNAVAILABLE))) {
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    r->status = HTTP_SERVICE_UNAVAILABLE;
+    ap_set_content_type(r, "application/json");
+    ap_rputs(MSG_KEYS_UNAVAILABLE, r);
+    return DONE;
+}
+
 /* JWTAuth On (or Optional) in a scope without a key (a <Files>, <If>,
  * .htaccess or regex section the startup checks cannot place): no token
  * can pass, and the fault is the server's.  Logged once per request: the
@@ -632,6 +667,10 @@ static int no_key(request_rec *r, const jwtauth_dir_conf *conf,
 {
     if (conf->keys && conf->keys->nelts > 0) {
         return OK;
+    }
+    if (conf->policy.sources && conf->policy.sources->nelts > 0) {
+        return jwtauth_keys_available(&conf->policy) ? OK
+               : keys_unavailable(r, conf, any_phase);
     }
     if (!any_phase) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuth %s but no key "

@@ -34,6 +34,8 @@
 #define MAX_LIFETIME         (366 * 86400)
 #define DEFAULT_CACHE_ENTRIES 256
 #define MAX_CACHE_ENTRIES    65536
+#define MAX_KEYS_SECONDS     (366 * 86400)
+#define MAX_KEYS_TIMEOUT     300
 
 /* JWTAuthCacheEntries (main server): slots of each thread's cache */
 static size_t cache_entries = DEFAULT_CACHE_ENTRIES;
@@ -73,19 +75,24 @@ void jwtauth_derive_policy(jwtauth_dir_conf *conf)
         conf->policy.algs |= jwt_key_algs(APR_ARRAY_IDX(conf->keys, i,
                                                         jwt_key_t *));
     }
+    if (!conf->algs && conf->key_urls) {
+        conf->policy.algs |= jwtauth_keys_remote_algs();
+    }
     conf->policy.keys = conf->keys;
+    conf->policy.sources = conf->key_urls;
+    /* the kid index made with the keys (jws.c uses it only while it
+     * covers exactly this array) */
+    conf->policy.key_index = conf->key_index;
     conf->policy.typ = conf->typ;
-    conf->policy.issuers = conf->issuers;
+    /* JWTAuthDiscovery's issuers are accepted beside JWTAuthIssuer's */
+    conf->policy.issuers = conf->accepted_issuers ? conf->accepted_issuers
+                           : conf->issuers ? conf->issuers
+                           : conf->discovery_issuers;
     conf->policy.audiences = conf->audiences;
     conf->policy.leeway = conf->leeway == UNSET ? 0 : conf->leeway;
     conf->policy.user_claim = conf->user_claim ? conf->user_claim
                                                : DEFAULT_USER_CLAIM;
     conf->policy.token_header = jwtauth_conf_header(conf);
-    /* remote key sets and the static keys' kid index (jose/keyset.h):
-     * none until the JWTAuthKeysURL glue sets them (the merged record is
-     * not zeroed, so they are set here either way) */
-    conf->policy.sources = NULL;
-    conf->policy.key_index = NULL;
 }
 
 void *create_jwtauth_dir_config(apr_pool_t *p, char *dir)
@@ -103,6 +110,9 @@ void *create_jwtauth_dir_config(apr_pool_t *p, char *dir)
     conf->throttle_failures = UNSET;
     conf->throttle_seconds = UNSET;
     conf->throttle_addr_failures = UNSET;
+    conf->keys_refresh = UNSET;
+    conf->keys_max_stale = UNSET;
+    conf->keys_timeout = UNSET;
     jwtauth_derive_policy(conf);
     return conf;
 }
@@ -120,6 +130,7 @@ void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(header);
     MERGE_PTR(keys);
     conf->key_source = add->keys ? add->key_source : base->key_source;
+    conf->key_index = add->keys ? add->key_index : base->key_index;
     MERGE_PTR(signing_key);
     conf->signing_source = add->signing_key ? add->signing_source
                                             : base->signing_source;
@@ -169,6 +180,19 @@ void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
         conf->throttle_seconds = base->throttle_seconds;
         conf->throttle_addr_failures = base->throttle_addr_failures;
     }
+    /* remote key sets: a section's JWTAuthKeysURL and JWTAuthDiscovery
+     * lines replace the inherited ones (as its key files do) */
+    MERGE_PTR(key_urls);
+    conf->discovery_issuers = add->key_urls ? add->discovery_issuers
+                                            : base->discovery_issuers;
+    conf->accepted_issuers = jwtauth_keys_issuers(p, conf);
+    conf->keys_refresh = add->keys_refresh != UNSET ? add->keys_refresh
+                                                    : base->keys_refresh;
+    conf->keys_max_stale = add->keys_max_stale != UNSET
+                           ? add->keys_max_stale : base->keys_max_stale;
+    conf->keys_timeout = add->keys_timeout != UNSET ? add->keys_timeout
+                                                    : base->keys_timeout;
+    MERGE_PTR(keys_ca);
     jwtauth_derive_policy(conf);
     return conf;
 }
@@ -278,6 +302,34 @@ static const char *set_cache_entries(cmd_parms *cmd, void *dconf,
         cache_entries = (size_t)n;
     }
     return err;
+}
+
+/* JWTAuthKeysRefresh, JWTAuthKeysMaxStale, JWTAuthKeysTimeout: seconds
+ * into the member at cmd->info */
+static const char *set_keys_seconds(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    apr_size_t off = (apr_size_t)cmd->info;
+    apr_int64_t max = off == APR_OFFSETOF(jwtauth_dir_conf, keys_timeout)
+                      ? MAX_KEYS_TIMEOUT : MAX_KEYS_SECONDS;
+
+    return parse_whole(cmd, arg, 1, max,
+                       (apr_int64_t *)((char *)dconf + off));
+}
+
+/* JWTAuthKeysCAFile path: a file that exists now */
+static const char *set_keys_ca(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_finfo_t fi;
+
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool)
+                 != APR_SUCCESS || fi.filetype != APR_REG) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a readable file",
+                            cmd->cmd->name, arg);
+    }
+    ((jwtauth_dir_conf *)dconf)->keys_ca = path;
+    return NULL;
 }
 
 static const char *set_lifetime(cmd_parms *cmd, void *dconf, const char *arg)
@@ -456,15 +508,22 @@ const apr_array_header_t *jwtauth_key_sources(void)
     return key_sources;
 }
 
-/* Append keys to the scope's verification keys. */
+/* Append keys to the scope's verification keys, and make their kid index
+ * again (at configuration time, once per key file). */
 static void add_keys(cmd_parms *cmd, jwtauth_dir_conf *conf,
                      const apr_array_header_t *keys, const char *path)
 {
+    jwt_policy_t ix;
+
     if (!conf->keys) {
         conf->keys = apr_array_make(cmd->pool, 2, sizeof(jwt_key_t *));
     }
     apr_array_cat(conf->keys, keys);
     conf->key_source = path;
+    memset(&ix, 0, sizeof(ix));
+    ix.keys = conf->keys;
+    conf->key_index = jwt_policy_index_keys(&ix, cmd->pool) ? ix.key_index
+                                                           : NULL;
     note_key_source(cmd->pool, path, keys->nelts);
 }
 
@@ -1005,5 +1064,31 @@ const command_rec jwtauth_cmds[] = {
     AP_INIT_TAKE1("JWTAuthResourceMetadata", set_resource_metadata, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "URL of the RFC 9728 metadata, named in every challenge"),
+    AP_INIT_TAKE12("JWTAuthKeysURL", jwtauth_set_keys_url, NULL,
+                   RSRC_CONF | ACCESS_CONF,
+                   "URL of a remote JWK Set (https) [the issuer its keys "
+                   "are bound to]"),
+    AP_INIT_TAKE12("JWTAuthDiscovery", jwtauth_set_discovery, NULL,
+                   RSRC_CONF | ACCESS_CONF,
+                   "issuer whose discovery document names its JWK Set "
+                   "[metadata URL]"),
+    AP_INIT_TAKE1("JWTAuthKeysRefresh", set_keys_seconds,
+                  (void *)APR_OFFSETOF(jwtauth_dir_conf, keys_refresh),
+                  RSRC_CONF | ACCESS_CONF,
+                  "seconds between fetches of a remote JWK Set"),
+    AP_INIT_TAKE1("JWTAuthKeysMaxStale", set_keys_seconds,
+                  (void *)APR_OFFSETOF(jwtauth_dir_conf, keys_max_stale),
+                  RSRC_CONF | ACCESS_CONF,
+                  "seconds the last good set serves while fetches fail"),
+    AP_INIT_TAKE1("JWTAuthKeysTimeout", set_keys_seconds,
+                  (void *)APR_OFFSETOF(jwtauth_dir_conf, keys_timeout),
+                  RSRC_CONF | ACCESS_CONF,
+                  "seconds one fetch may take (connect and transfer)"),
+    AP_INIT_TAKE1("JWTAuthKeysCAFile", set_keys_ca, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "CA certificates (PEM) that fetches trust"),
+    AP_INIT_TAKE1("JWTAuthKeysStore", jwtauth_set_keys_store, NULL,
+                  RSRC_CONF,
+                  "directory of the last good remote JWK Sets"),
     { NULL }
 };

@@ -19,6 +19,9 @@
  *   metrics.c  the counters, the jwtauth-metrics handler, mod_status
  *   headers.c  claims to request headers, the token kept from backends
  *   browser.c  browsers: Accept, the local return_to, JWTAuthLoginPage
+ *   keysurl.c  JWK Sets from identity providers: JWTAuthKeysURL,
+ *              JWTAuthDiscovery, the fetcher, the store, each child's
+ *              switch to a new set
  * and mod_jwtauth.c the module record, register_hooks and the init hooks.
  * Arrows: mod_jwtauth.c -> rooms -> config.c -> jose/.
  */
@@ -37,6 +40,7 @@
 #include "jose/cache.h"
 #include "jose/claims.h"
 #include "jose/keys.h"
+#include "jose/keyset.h"
 #include "jose/policy.h"
 
 /* The .so exports this and nothing else: everything is compiled with
@@ -60,6 +64,7 @@ APLOG_USE_MODULE(jwtauth);
 #define MSG_INVALID "{\"message\": \"Token is invalid!\"}"
 #define MSG_BAD_REQUEST "{\"message\": \"Bad request!\"}"
 #define MSG_CSRF "{\"message\": \"Cross-site request refused!\"}"
+#define MSG_KEYS_UNAVAILABLE "{\"message\": \"Token keys are unavailable!\"}"
 
 /* the attributes of the JWTAuthCookie that /login sets, after its value
  * (Max-Age follows them) */
@@ -90,6 +95,8 @@ typedef struct {
     apr_array_header_t *keys;           /* jwt_key_t *: JWTAuthSecretFile,
                                          * JWTAuthKeyFile */
     const char *key_source;             /* the last file keys came from */
+    const jwt_keyindex_t *key_index;    /* the kid index of keys, made by
+                                         * add_keys (jose/keyset.h) */
     const jwt_key_t *signing_key;       /* JWTAuthSigningKeyFile */
     const char *signing_source;         /* and its file */
     const char *typ;                    /* JWTAuthType */
@@ -120,6 +127,17 @@ typedef struct {
     int throttle_failures;              /* JWTAuthLoginThrottle, UNSET: */
     int throttle_seconds;               /* the window, */
     int throttle_addr_failures;         /* the limit per client address */
+    apr_array_header_t *key_urls;       /* jwt_keysource_t: JWTAuthKeysURL
+                                         * and JWTAuthDiscovery (keysurl.c) */
+    apr_array_header_t *discovery_issuers; /* const char *: the issuers of
+                                            * its JWTAuthDiscovery lines */
+    const apr_array_header_t *accepted_issuers; /* issuers and
+                                         * discovery_issuers together (merge,
+                                         * or jwtauth_keys_issuers) */
+    apr_int64_t keys_refresh;           /* JWTAuthKeysRefresh, UNSET */
+    apr_int64_t keys_max_stale;         /* JWTAuthKeysMaxStale, UNSET */
+    apr_int64_t keys_timeout;           /* JWTAuthKeysTimeout, UNSET */
+    const char *keys_ca;                /* JWTAuthKeysCAFile */
     jwt_policy_t policy;                /* derived in merge */
 } jwtauth_dir_conf;
 
@@ -273,6 +291,49 @@ apr_array_header_t *jwtauth_merge_claim_headers(apr_pool_t *p,
 
 /* fixups: JWTAuthClaimHeader and JWTAuthForwardToken on r->headers_in */
 void jwtauth_headers_hooks(apr_pool_t *p);
+
+/* ---- keysurl.c ---- */
+
+/* JWTAuthKeysURL url [iss], JWTAuthDiscovery issuer [metadata-url],
+ * JWTAuthKeysStore dir (server) */
+const char *jwtauth_set_keys_url(cmd_parms *cmd, void *dconf,
+                                 const char *url, const char *iss);
+const char *jwtauth_set_discovery(cmd_parms *cmd, void *dconf,
+                                  const char *issuer, const char *url);
+const char *jwtauth_set_keys_store(cmd_parms *cmd, void *dconf,
+                                   const char *arg);
+
+/* The accepted issuers of a record that has both JWTAuthIssuer and
+ * JWTAuthDiscovery lines: both lists, made in p (merge; startup for the
+ * servers' own records); NULL unless both are set. */
+const apr_array_header_t *jwtauth_keys_issuers(apr_pool_t *p,
+                                               const jwtauth_dir_conf *conf);
+
+/* The algorithms a remote set's keys may run when JWTAuthAlgorithms is
+ * unset: every asymmetric one (a remote document never gives a secret). */
+unsigned jwtauth_keys_remote_algs(void);
+
+/* check_config: each source's settings from the lines that name it;
+ * post_config: the store, the shared memory, the first sets, the
+ * watchdog callbacks */
+int jwtauth_keys_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s);
+int jwtauth_keys_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                             server_rec *s);
+void jwtauth_keys_child_init(apr_pool_t *p, server_rec *s);
+
+/* The request path (lock-free): does some source of the policy hold a
+ * set now; ask for an early fetch of the policy's sources (a kid no key
+ * has); the seconds a 503 asks the client to wait; the validated-token
+ * cache generation with the keys epoch of this process folded in. */
+int jwtauth_keys_available(const jwt_policy_t *policy);
+void jwtauth_keys_refetch(const jwt_policy_t *policy);
+int jwtauth_keys_retry_after(const jwt_policy_t *policy);
+apr_uint64_t jwtauth_keys_generation(void);
+
+/* The keys each remote source holds in this process now (metrics.c),
+ * made in p: jwtauth_key_source, source = its URL. */
+apr_array_header_t *jwtauth_keys_remote_counts(apr_pool_t *p);
 
 /* ---- login.c, jwks.c ---- */
 
@@ -440,6 +501,11 @@ void jwtauth_metrics_login(int success);
 
 /* One login attempt refused by JWTAuthLoginThrottle. */
 void jwtauth_metrics_login_throttled(void);
+/* One fetch of a remote key set: JWTAUTH_FETCH_* */
+#define JWTAUTH_FETCH_OK        0
+#define JWTAUTH_FETCH_UNCHANGED 1
+#define JWTAUTH_FETCH_ERROR     2
+void jwtauth_metrics_fetch(int result);
 
 
 int jwtauth_metrics_handler(request_rec *r);

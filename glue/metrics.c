@@ -62,6 +62,9 @@ enum {
     C_LOGIN_SUCCESS,
     C_LOGIN_FAILURE,
     C_LOGIN_THROTTLED,
+    C_FETCH_OK,
+    C_FETCH_UNCHANGED,
+    C_FETCH_ERROR,
     COUNTERS
 };
 
@@ -77,6 +80,9 @@ static const struct {
       "Validated-token cache lookups, by tier and result" },
     { "jwtauth_logins_total",
       "Logins at jwtauth-login, by result" },
+    { "jwtauth_key_fetches_total",
+      "Fetches of remote JWK Sets (JWTAuthKeysURL, JWTAuthDiscovery), by "
+      "result: a new set, the same keys again, or a failure" },
 };
 
 /* Each counter: its family, its labels in the exposition format, its
@@ -124,6 +130,10 @@ static const struct {
     [C_LOGIN_FAILURE] = { 2, "result=\"failure\"", "logins_failure", NULL },
     [C_LOGIN_THROTTLED] = { 2, "result=\"throttled\"", "logins_throttled",
                             NULL },
+    [C_FETCH_OK] = { 3, "result=\"ok\"", "key_fetches_ok", NULL },
+    [C_FETCH_UNCHANGED] = { 3, "result=\"unchanged\"",
+                            "key_fetches_unchanged", NULL },
+    [C_FETCH_ERROR] = { 3, "result=\"error\"", "key_fetches_error", NULL },
 };
 
 /* One process's counters, on cache lines of their own (SLOT_SIZE) so
@@ -195,6 +205,13 @@ void jwtauth_metrics_login(int success)
 void jwtauth_metrics_login_throttled(void)
 {
     count(C_LOGIN_THROTTLED);
+}
+
+void jwtauth_metrics_fetch(int result)
+{
+    count(result == JWTAUTH_FETCH_OK ? C_FETCH_OK
+          : result == JWTAUTH_FETCH_UNCHANGED ? C_FETCH_UNCHANGED
+          : C_FETCH_ERROR);
 }
 
 static apr_status_t slots_reset(void *data)
@@ -333,8 +350,16 @@ int jwtauth_metrics_handler(request_rec *r)
         }
     }
     ap_rputs("# HELP jwtauth_keys Keys loaded from each key file at "
-             "startup\n# TYPE jwtauth_keys gauge\n", r);
+             "startup, and held now from each remote JWK Set (its URL)\n"
+             "# TYPE jwtauth_keys gauge\n", r);
     key_sources = jwtauth_key_sources();
+    if (key_sources) {
+        key_sources = apr_array_append(r->pool, key_sources,
+                                       jwtauth_keys_remote_counts(r->pool));
+    }
+    else {
+        key_sources = jwtauth_keys_remote_counts(r->pool);
+    }
     for (i = 0; key_sources && i < key_sources->nelts; i++) {
         const jwtauth_key_source *ks = &APR_ARRAY_IDX(key_sources, i,
                                                       jwtauth_key_source);

@@ -39,10 +39,13 @@ static const char *check_scope(apr_pool_t *p, const jwtauth_dir_conf *conf)
     jwt_alg_e alg;
     int i;
 
-    /* Optional validates every token it is sent: it needs keys too */
-    if (jwtauth_checks(conf) && (!conf->keys || conf->keys->nelts == 0)) {
+    /* Optional validates every token it is sent: it needs keys too (a
+     * remote set's are not known before it is fetched) */
+    if (jwtauth_checks(conf) && (!conf->keys || conf->keys->nelts == 0)
+        && !conf->key_urls) {
         return apr_psprintf(p, "JWTAuth %s but no key: add "
-                            "JWTAuthSecretFile or JWTAuthKeyFile",
+                            "JWTAuthSecretFile, JWTAuthKeyFile, "
+                            "JWTAuthKeysURL or JWTAuthDiscovery",
                             enabled_name(conf));
     }
     if (conf->signing_key && !jwtauth_conf_signer(conf, &alg)) {
@@ -72,7 +75,7 @@ static const char *check_scope(apr_pool_t *p, const jwtauth_dir_conf *conf)
                                 jwt_alg_name((jwt_alg_e)i), conf->key_source);
         }
     }
-    if (jwtauth_checks(conf) && !(conf->algs & have)) {
+    if (jwtauth_checks(conf) && !(conf->algs & have) && !conf->key_urls) {
         return apr_psprintf(p, "JWTAuth %s, but no algorithm of "
                             "JWTAuthAlgorithms can run with this scope's "
                             "keys (last key file %s)", enabled_name(conf),
@@ -88,6 +91,10 @@ static unsigned record_key_algs(const jwtauth_dir_conf *conf)
     unsigned algs = conf->signing_key ? jwt_key_algs(conf->signing_key) : 0;
     int i;
 
+    /* a remote set may bring any of these */
+    if (conf->key_urls) {
+        algs |= jwtauth_keys_remote_algs();
+    }
     for (i = 0; conf->keys && i < conf->keys->nelts; i++) {
         algs |= jwt_key_algs(APR_ARRAY_IDX(conf->keys, i, jwt_key_t *));
     }
@@ -98,7 +105,7 @@ static unsigned record_key_algs(const jwtauth_dir_conf *conf)
 static int record_matters(const jwtauth_dir_conf *conf)
 {
     return conf && (conf->enabled != UNSET || conf->keys || conf->algs
-                    || conf->signing_key);
+                    || conf->signing_key || conf->key_urls);
 }
 
 /* The kinds of section, and what a walk over them gathers. */
@@ -533,6 +540,7 @@ int jwtauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 
         /* the directive handlers leave the derived policy to here; a
          * request that no section matches uses this record unmerged */
+        base->accepted_issuers = jwtauth_keys_issuers(pconf, base);
         jwtauth_derive_policy(base);
         err = check_scope(ptemp, base);
 

@@ -61,6 +61,7 @@ is($res->header('Content-Type'), 'text/plain; version=0.0.4; charset=utf-8',
 is_deeply($before->{types}, { jwtauth_requests => 'counter',
                               jwtauth_cache_lookups => 'counter',
                               jwtauth_logins => 'counter',
+                              jwtauth_key_fetches => 'counter',
                               jwtauth_keys => 'gauge' },
           'the families, each with its TYPE');
 my @reasons = qw(accepted missing malformed alg header key signature expired
