@@ -112,21 +112,21 @@ static char *metadata(request_rec *r, const jwtauth_dir_conf *conf)
 {
     json_t *doc = jwt_json_pool(r->pool, json_object());
     json_t *list = NULL;
+    const apr_array_header_t *issuers = conf->policy.issuers;
     const char *jwks = jwks_uri(r, conf->resource);
     char *text, *copy;
     int i, bad;
 
     bad = !doc || json_object_set_new(doc, "resource",
                                       json_string(conf->resource));
-    /* the scope's issuers (JWTAuthIssuer) */
-    for (i = 0; !bad && conf->issuers && i < conf->issuers->nelts; i++) {
+    /* the scope's accepted issuers (JWTAuthIssuer and JWTAuthDiscovery) */
+    for (i = 0; !bad && issuers && i < issuers->nelts; i++) {
         if (!i) {
             list = json_array();
             bad = json_object_set_new(doc, "authorization_servers", list);
         }
         bad = bad || json_array_append_new(list, json_string(APR_ARRAY_IDX(
-                                               conf->issuers, i,
-                                               const char *)));
+                                               issuers, i, const char *)));
     }
     if (!bad && jwks) {
         bad = json_object_set_new(doc, "jwks_uri", json_string(jwks));

@@ -20,7 +20,7 @@ use JWTTest;
 use KeysServer;
 use TestIdP;
 
-plan tests => 93, need_module('mod_jwtauth.c');
+plan tests => 94, need_module('mod_jwtauth.c');
 
 my $dir = tempdir(CLEANUP => 1);
 chmod 0755, $dir;
@@ -96,6 +96,10 @@ my @main = (
     # a section's own list replaces the inherited one
     '<Location /both/only1>', "JWTAuthKeysURL " . $idp->jwks_url(1) . " $iss1",
     '</Location>',
+    # RFC 9728 metadata of the two-IdP scope: both discovered issuers
+    '<Location /both/meta>', 'JWTAuth Off',
+    'SetHandler jwtauth-resource-metadata',
+    'JWTAuthResource https://api.example.com/both', '</Location>',
     # RFC 8414's metadata URL
     '<Location /rfc8414>', 'JWTAuth On',
     "JWTAuthDiscovery $iss0 " . $idp->rfc8414_url(0), '</Location>',
@@ -142,6 +146,15 @@ my @scopes = (
 for my $row (@scopes) {
     my ($path, $tok, $status, $what) = @$row;
     is($srv->get($path, $tok)->{status}, $status, "$path: $what");
+}
+
+# RFC 9728: the scope's authorization_servers are its discovered issuers
+{
+    my $r = $srv->get('/both/meta');
+    my $doc = eval { JSON::PP->new->decode($r->{content}) } || {};
+    is_deeply($doc->{authorization_servers}, [$iss0, $iss1],
+              'resource metadata: JWTAuthDiscovery issuers are the '
+              . 'authorization_servers') or diag($r->{content});
 }
 
 # 503: a scope whose only keys are a set never fetched
