@@ -143,9 +143,10 @@ apr_int64_t jwtauth_conf_lifetime(const jwtauth_dir_conf *conf);
 const jwt_key_t *jwtauth_conf_signer(const jwtauth_dir_conf *conf,
                                      jwt_alg_e *alg);
 
-/* JWTAuthCacheEntries, and the generation of the configuration (one
- * more at every load: startup.c) */
+/* JWTAuthCacheEntries, JWTAuthCacheSize, and the generation of the
+ * configuration (one more at every load: startup.c) */
 size_t jwtauth_cache_entries(void);
+size_t jwtauth_cache_size(void);
 apr_uint64_t jwtauth_cache_generation(void);
 void jwtauth_next_generation(void);
 
