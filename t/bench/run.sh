@@ -22,7 +22,8 @@
 # the uncached rows, what it adds beyond the algorithm's primitive
 # (bench_core's floor).  BENCH_MD=1 prints the tables as Markdown too
 # (the README's).  BENCH_CACHE_SIZE (default 128M) and BENCH_CACHE_ENTRIES
-# (default: the module's) set JWTAuthCacheSize and JWTAuthCacheEntries.
+# (default: the module's) set JWTAuthCacheSize and JWTAuthCacheEntries;
+# BENCH_WRK=0 leaves out everything wrk measures (only callgrind).
 # Peers (mod_oauth2, mod_auth_openidc) run where
 # Debian's packages install; else skipped with the reason.
 #
@@ -301,6 +302,10 @@ wrk_row() {
         END {printf "%s %d %s\n", rps ? rps : 0, bad, p99 ? p99 : 0}'
 }
 
+res="$run/results.txt"
+: > "$res"
+rss0= rss1= rss_a= rss_b= mem_a= mem_b=
+if [ "${BENCH_WRK:-1}" = 1 ]; then
 wrk -t2 -c32 -d2s "http://127.0.0.1:$port/open/file.html" >/dev/null
 # the many-users rows start warm: each process has seen most tokens
 # (BENCH_WARM seconds a row, default 5)
@@ -310,8 +315,6 @@ for r in $rows; do
         -- "${r_file[$r]}" "${r_hname[$r]}" "${r_prefix[$r]}" >/dev/null
 done
 rss0=$(rss)
-res="$run/results.txt"
-: > "$res"
 for ((n = 1; n <= rounds; n++)); do
     for r in $rows; do
         echo "$n $r $(wrk_row "$r" "$secs")" >> "$res"
@@ -341,6 +344,7 @@ mem_a=$(mem_run $(( (mem_s + 9) / 10 )))
 rss_a=$(rss)
 mem_b=$(( mem_a + $(mem_run $(( mem_s - (mem_s + 9) / 10 ))) ))
 rss_b=$(rss)
+fi
 server_stop
 sleep 1
 pcache=$(grep -o 'process cache: .*' "$run/error_log" | sed 's/^/  /')
