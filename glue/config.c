@@ -31,12 +31,15 @@
 #define MAX_SKIP_LINES       16
 #define MAX_LEEWAY           86400
 #define MAX_LIFETIME         (366 * 86400)
-#define DEFAULT_CACHE_ENTRIES 256
+#define DEFAULT_CACHE_ENTRIES 0
 #define MAX_CACHE_ENTRIES    65536
 #define DEFAULT_CACHE_SIZE   ((apr_int64_t)32 << 20)
 #define MAX_CACHE_SIZE       ((apr_int64_t)1 << 40)
 
-/* JWTAuthCacheEntries (main server): slots of each thread's own cache */
+/* JWTAuthCacheEntries (main server): slots of each thread's own cache,
+ * in front of the process's (none by default: measured, a hit there saves
+ * about 110 instructions over the process's cache, and with many users
+ * it mostly misses and copies every process hit into a slot) */
 static size_t cache_entries = DEFAULT_CACHE_ENTRIES;
 /* JWTAuthCacheSize (main server): bytes of each process's cache */
 static size_t cache_size = DEFAULT_CACHE_SIZE;
@@ -254,6 +257,17 @@ static const char *set_cache_entries(cmd_parms *cmd, void *dconf,
     }
     if (!(err = parse_whole(cmd, arg, 0, MAX_CACHE_ENTRIES, &n))) {
         cache_entries = (size_t)n;
+        if (n == 0) {
+            /* it used to turn the cache off; the process's cache now
+             * answers without the threads' slots */
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0,
+                         cmd->server, "JWTAuthCacheEntries 0 no longer "
+                         "turns the validated-token cache off: it leaves "
+                         "the threads without slots of their own, and the "
+                         "process's cache (JWTAuthCacheSize) still "
+                         "answers; JWTAuthCacheSize 0 or JWTAuthCache Off "
+                         "turns it off");
+        }
     }
     return err;
 }

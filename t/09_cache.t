@@ -24,7 +24,7 @@ use JWTTest;
 
 my $libexec = `apxs -q LIBEXECDIR`;
 chomp $libexec;
-plan tests => 26, need(need_module('mod_jwtauth.c', 'mod_include.c',
+plan tests => 35, need(need_module('mod_jwtauth.c', 'mod_include.c',
                                    'mod_socache_shmcb.c'),
     { "$libexec/mod_socache_shmcb.so for a server of this test's own"
       => -e "$libexec/mod_socache_shmcb.so" });
@@ -107,6 +107,33 @@ is_deeply(\@sc, [(200) x 40], 'shared tier: 40 presentations, 200');
 is($full, 1, 'shared tier: verified once in full');
 is($shared + grep({ /cached\)/ } @log), 39, "shared tier: the other 39 from "
    . "shmcb ($shared) or the process's cache");
+
+# ---- JWTAuthCacheSize and JWTAuthCacheEntries: apachectl -t ------------
+for my $c (
+    # directive lines, exit code, output (a regex), what
+    [['JWTAuthCacheSize 32M'], 0, qr/Syntax OK/, 'a size in M'],
+    [['JWTAuthCacheSize 65536'], 0, qr/Syntax OK/, 'the smallest, in bytes'],
+    [['JWTAuthCacheSize 0'], 0, qr/Syntax OK/, '0: none'],
+    [['JWTAuthCacheSize 1000'], 1, qr/JWTAuthCacheSize: '1000' is not 0 or a size from 65536/,
+     'under 64K refused'],
+    [['JWTAuthCacheSize 12X'], 1, qr/JWTAuthCacheSize: '12X' is not 0/,
+     'an unknown unit refused'],
+    [['JWTAuthCacheSize -1M'], 1, qr/JWTAuthCacheSize: '-1M' is not 0/,
+     'a negative size refused'],
+    [['<Location /x>', 'JWTAuthCacheSize 1M', '</Location>'], 1,
+     qr/JWTAuthCacheSize cannot occur within <Location> section/,
+     'in a Location refused'],
+    [['JWTAuthCacheEntries 0'], 0,
+     qr/JWTAuthCacheEntries 0 no longer turns the validated-token cache off/,
+     'JWTAuthCacheEntries 0 starts, with a warning that its meaning changed'],
+    [['JWTAuthCacheEntries 64'], 0, qr/^(?!.*no longer).*Syntax OK/s,
+     'JWTAuthCacheEntries 64 starts without the warning'],
+) {
+    my ($lines, $rc, $re, $what) = @$c;
+    my ($got, $out) = apache_t([], @$lines);
+    ok($got == $rc && $out =~ $re, "$what (exit $got, expected $rc)")
+        or diag($out);
+}
 
 # ---- servers of this test's own ----------------------------------------
 my $httpd = Apache::Test::vars('httpd');

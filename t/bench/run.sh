@@ -65,6 +65,8 @@ for n in 1 100; do
     ' "$n" > "$k/set$n.jwks"
 done
 chmod -R a+rX "$k"
+# secrets: read by httpd as root at startup, by nobody else
+chmod 600 "$k"/set*.jwks
 
 # ---- Locations: loc NAME CONF adds <Location /NAME> CONF </Location>
 conf=""
@@ -276,6 +278,12 @@ for r in $rows; do
     fi
 done
 
+# /login and Basic, timed after the rows
+r_kind[login]=header r_path[login]=/login r_group[login]=login
+r_header[login]="Authorization: Basic ZGFlaGFuOjEyMzQ="
+r_kind[basic]=header r_path[basic]=/basic r_group[basic]=login
+r_header[basic]=${r_header[login]}
+
 rss() {
     local total=0 p
     for p in $(pgrep -f "$run/httpd.conf"); do
@@ -322,10 +330,6 @@ for ((n = 1; n <= rounds; n++)); do
 done
 # /login (file provider, bcrypt cost 5) against the same provider behind
 # AuthType Basic on a static file, alternating
-r_kind[login]=header r_path[login]=/login r_group[login]=login
-r_header[login]="Authorization: Basic ZGFlaGFuOjEyMzQ="
-r_kind[basic]=header r_path[basic]=/basic r_group[basic]=login
-r_header[basic]=${r_header[login]}
 for ((n = 1; n <= rounds; n++)); do
     echo "$n login $(wrk_row login "$secs")" >> "$res"
     echo "$n basic $(wrk_row basic "$secs")" >> "$res"
