@@ -45,7 +45,7 @@ APR_LIBS   = $(shell apr-1-config --link-ld)
 CORE_LIBS  = $(JOSE_LIB) $(APR_LIBS) -ljansson -lcrypto
 
 UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose \
-             t/unit/test_cache \
+             t/unit/test_cache t/unit/test_ecdsa_der \
              t/unit/test_json t/unit/test_policy t/unit/test_robust \
              t/unit/test_claims t/unit/test_paths t/unit/test_keysets \
              t/unit/test_headers
