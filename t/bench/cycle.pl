@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # cycle.pl: N requests over one keep-alive connection, each carrying the
 # next token of FILE (round-robin over its first TOKENS lines) in HEADER
-# after PREFIX; prints how many were answered 200.  The callgrind count
+# after PREFIX (HEADER empty: none); prints how many were answered 200.  The callgrind count
 # of the many-users rows (t/bench/run.sh): ab cannot vary a header.
 #   cycle.pl PORT PATH FILE HEADER PREFIX N TOKENS
 use strict;
@@ -21,7 +21,8 @@ my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
 my $ok = 0;
 for my $i (0 .. $n - 1) {
     my $t = $toks[$i % @toks];
-    print $s "GET $path HTTP/1.1\r\nHost: 127.0.0.1\r\n$header: $prefix$t\r\n\r\n";
+    my $h = $header eq '' ? '' : "$header: $prefix$t\r\n";
+    print $s "GET $path HTTP/1.1\r\nHost: 127.0.0.1\r\n$h\r\n";
     my $head = '';
     while (my $line = <$s>) {
         $head .= $line;

@@ -20,7 +20,7 @@
 # free of wrk's noise, the instructions httpd spends per request under
 # callgrind (BENCH_IR=0 skips it), with the module's own share and, for
 # the uncached rows, what it adds beyond the algorithm's primitive
-# (bench_core's floor).  BENCH_MD=1 prints the tables as Markdown too
+# (measured in the same run).  BENCH_MD=1 prints the tables as Markdown too
 # (the README's).  BENCH_CACHE_SIZE (default 128M) and BENCH_CACHE_ENTRIES
 # (default: the module's) set JWTAuthCacheSize and JWTAuthCacheEntries;
 # BENCH_WRK=0 leaves out everything wrk measures (only callgrind).
@@ -358,33 +358,13 @@ pcache=$(grep -o 'process cache: .*' "$run/error_log" | sed 's/^/  /')
 # ap_process_connection and dumping after each connection.  Per row one
 # keep-alive connection warms it (200 requests, or for the many-users
 # rows one of each of BENCH_IR_TOKENS tokens, default 500), then one of
-# $ir_n is counted (ab -k, or t/bench/cycle.pl cycling the same tokens:
-# in one process with one thread, the thread's 256 slots miss most of
-# them, the process cache holds them all).
+# $ir_n is counted, both through t/bench/cycle.pl (ab cannot vary a
+# header), cycling the same tokens: the process cache holds them all.
 ir_n=${BENCH_IR_REQUESTS:-1000}
 ir_tok=${BENCH_IR_TOKENS:-500}
 ir="$run/ir.txt"
 : > "$ir"
-declare -A floor
-if [ "${BENCH_IR:-1}" = 1 ] && command -v valgrind >/dev/null \
-        && command -v ab >/dev/null; then
-    # the primitive of each algorithm (bench_core's floor, same sizes)
-    fd="$top/t/bench/run"
-    [ -s "$fd/hs.key" ] || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$fd/hs.key"
-    for x in rsa:rsa ec:ec ed:ed; do
-        IFS=: read -r a b <<< "$x"
-        [ -s "$fd/$a.pem" ] || cp "$k/$b.key" "$fd/$a.pem"
-        [ -s "$fd/$a.pub" ] || openssl pkey -in "$fd/$a.pem" -pubout -out "$fd/$a.pub"
-    done
-    for alg in HS256 RS256 ES256 EdDSA; do
-        out=$(mktemp)
-        if valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
-               "$top/t/bench/bench_core" ir "$fd" floor "$alg" 200 >/dev/null 2>&1; then
-            floor[$alg]=$(( $(callgrind_annotate "$out" 2>/dev/null \
-                | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}') / 200 ))
-        fi
-        rm -f "$out"
-    done
+if [ "${BENCH_IR:-1}" = 1 ] && command -v valgrind >/dev/null; then
     sed -e 's#^LoadModule mpm_event_module .*#LoadModule mpm_prefork_module '"$libexec"'/mod_mpm_prefork.so#' \
         -e '/^\(StartServers\|ServerLimit\|ThreadsPerChild\|MinSpareThreads\|MaxSpareThreads\|MaxRequestWorkers\) /d' \
         -e 's#^PidFile .*#PidFile "'"$run"'/cg/httpd.pid"#' \
@@ -413,13 +393,19 @@ if [ "${BENCH_IR:-1}" = 1 ] && command -v valgrind >/dev/null \
         done
         awk '/^totals:/ {print $2; exit}' "$run/cg/cg.out.$1" 2>/dev/null
     }
-    # the module's own instructions in a dump: its hooks, inclusive
+    # the module's own instructions in a dump, its hooks inclusive, and
+    # of them the crypto primitive's: the HMAC, or the verify context
+    # and EVP_DigestVerify (what bench_core's floor runs)
     module_ir() {
-        callgrind_annotate --inclusive=yes --threshold=100 "$run/cg/cg.out.$1" \
+        callgrind_annotate --auto=no --inclusive=yes --threshold=100 \
+            "$run/cg/cg.out.$1" \
             2>/dev/null | awk '
             /:(jwtauth_check_access|jwtauth_check_access_any|jwtauth_check_user|headers_fixup|authz_fixups|authz_log|authz_insert_error_filter|claim_check_authorization|scope_check_authorization|jwtauth_expr_lookup) / {
                 gsub(",", "", $1); n += $1
-            } END {print n + 0}'
+            }
+            /:(hmac_compute|pkey_ctx|EVP_DigestVerify) / {
+                gsub(",", "", $1); c += $1
+            } END {print n + 0, c + 0}'
     }
     dump_total 1 >/dev/null         # the probe's connection
     part=1
@@ -427,27 +413,30 @@ if [ "${BENCH_IR:-1}" = 1 ] && command -v valgrind >/dev/null \
         [ "${r_group[$r]}" = "one token" ] || [ "${r_group[$r]}" = "many users" ] \
             || [ "${r_group[$r]}" = "key sets" ] || [ "${r_group[$r]}" = features ] \
             || continue
-        url="http://127.0.0.1:$port${r_path[$r]}/file.html"
+        # every row through the same client (cycle.pl), so that the
+        # totals compare: a one-token row cycles a file of one token
         if [ "${r_kind[$r]}" = header ]; then
-            h=(); [ -n "${r_header[$r]}" ] && h=(-H "${r_header[$r]}")
-            ab -q -k -n 200 "${h[@]}" "$url" >/dev/null 2>&1
-            part=$((part + 1))
-            dump_total "$part" >/dev/null
-            ok=$(ab -q -k -n "$ir_n" "${h[@]}" "$url" 2>/dev/null \
-                 | awk '/^Complete requests/ {c = $3} /^Failed requests/ {f = $3}
-                        /^Non-2xx/ {f += $3} END {print c - f}')
+            tfile="$run/cg/$r.token"
+            hn=${r_header[$r]%%: *}
+            echo "${r_header[$r]#*: }" > "$tfile"
+            [ -n "${r_header[$r]}" ] || hn=""
+            cyc=("$top/t/bench/cycle.pl" "$port" "${r_path[$r]}/file.html" \
+                 "$tfile" "$hn" "")
+            warm=200
         else
             cyc=("$top/t/bench/cycle.pl" "$port" "${r_path[$r]}/file.html" \
                  "${r_file[$r]}" "${r_hname[$r]}" "${r_prefix[$r]}")
-            "${cyc[@]}" "$ir_tok" "$ir_tok" >/dev/null
-            part=$((part + 1))
-            dump_total "$part" >/dev/null
-            ok=$("${cyc[@]}" "$ir_n" "$ir_tok")
+            warm=$ir_tok
         fi
+        "${cyc[@]}" "$warm" "$ir_tok" >/dev/null
+        part=$((part + 1))
+        dump_total "$part" >/dev/null
+        ok=$("${cyc[@]}" "$ir_n" "$ir_tok")
         part=$((part + 1))
         total=$(dump_total "$part")
         [ "$ok" = "$ir_n" ] && [ -n "$total" ] \
-            && echo "$r $((total / ir_n)) $(( $(module_ir "$part") / ir_n ))" >> "$ir"
+            && echo "$r $((total / ir_n)) $(module_ir "$part" \
+                    | awk -v n="$ir_n" '{print int($1 / n), int($2 / n)}')" >> "$ir"
     done
     kill -TERM "$vg" 2>/dev/null
     for i in $(seq 50); do
@@ -460,15 +449,13 @@ fi
 
 # ---- the report
 for r in $rows login basic; do echo "$r ${r_group[$r]// /_}"; done > "$run/groups.txt"
-floors=""
-for a in HS256 RS256 ES256 EdDSA; do floors="$floors $a=${floor[$a]:-}"; done
 echo "mod_jwtauth bench: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
 echo "$(apache2 -v 2>/dev/null | head -1 | sed 's/Server version: //'), event MPM 2 x 32 threads;" \
      "wrk -t2 -c32 -d${secs}s --latency, $rounds alternating rounds, loopback;" \
      "$ntok tokens for the many-users rows; $(date -u +%Y-%m-%d)"
 BENCH_MD=${BENCH_MD:-0} perl -e '
-    my ($file, $groups, $ir, $floors) = @ARGV;
-    my (%g, %rps, %p99, %open, %bad, @order, %ir, %mod, @irorder);
+    my ($file, $groups, $ir) = @ARGV;
+    my (%g, %rps, %p99, %open, %bad, @order, %ir, %mod, %prim, @irorder);
     open my $gh, "<", $groups or die;
     while (<$gh>) { my ($r, $gr) = split; ($g{$r} = $gr) =~ tr/_/ /; }
     open my $fh, "<", $file or die;
@@ -506,36 +493,36 @@ BENCH_MD=${BENCH_MD:-0} perl -e '
         $m{login}, $m{basic}, $m{basic} ? $m{login} / $m{basic} : 0;
     print "\n", join("\n", @md), "\n" if $ENV{BENCH_MD};
     exit 0 unless -s $ir;
-    my %floor = map { split /=/ } grep { /=\d/ } split " ", $floors;
     open my $ih, "<", $ir or die;
     while (<$ih>) {
-        my ($r, $t, $mo) = split;
+        my ($r, $t, $mo, $pr) = split;
         push @irorder, $r;
         $ir{$r} = $t;
         $mod{$r} = $mo;
+        $prim{$r} = $pr;
     }
     my $o = $ir{open} || 1;
     print "\ninstructions per request (httpd -X, prefork, callgrind):",
-          " total, added to /open, the module hooks\x27 own,",
-          " and for the uncached rows the module beyond the primitive",
-          " (floor:", join(", ", map { "$_ $floor{$_}" } sort keys %floor), ")\n";
+          " total, added to /open, the module hooks\x27 own, and for the",
+          " uncached rows what the module adds beyond the crypto primitive",
+          " (the HMAC, or the verify context and EVP_DigestVerify, in the",
+          " same run)\n";
     printf "%-24s %10s %10s %8s %10s %10s\n", "row", "instr/req", "added",
         "x /open", "module", "beyond";
     @md = ("| row | instructions/request | added | × unguarded | module | beyond the primitive |",
            "|---|---:|---:|---:|---:|---:|");
     for my $r (@irorder) {
-        my $alg = $r =~ /hs256|keys/ ? "HS256" : $r =~ /[rp]s256/ ? "RS256"
-                : $r =~ /es256/ ? "ES256" : $r =~ /eddsa/ ? "EdDSA" : "";
-        my $beyond = ($r =~ /nocache|^keys/ && $r !~ /oauth2/ && $floor{$alg})
-                     ? $mod{$r} - $floor{$alg} : "";
-        printf "%-24s %10d %10d %8.2f %10d %10s\n", $r, $ir{$r}, $ir{$r} - $o,
-            $ir{$r} / $o, $mod{$r}, $beyond;
-        push @md, sprintf "| %s | %d | %d | %.2f | %d | %s |", $r, $ir{$r},
-            $ir{$r} - $o, $ir{$r} / $o, $mod{$r}, $beyond;
+        my $peer = $r =~ /oauth2|openidc/;
+        my $beyond = !$peer && $prim{$r} ? $mod{$r} - $prim{$r} : "";
+        my $m = $peer || $r eq "open" ? "" : $mod{$r};
+        printf "%-24s %10d %10d %8.2f %10s %10s\n", $r, $ir{$r}, $ir{$r} - $o,
+            $ir{$r} / $o, $m, $beyond;
+        push @md, sprintf "| %s | %d | %d | %.2f | %s | %s |", $r, $ir{$r},
+            $ir{$r} - $o, $ir{$r} / $o, $m, $beyond;
     }
     print "\n", join("\n", @md), "\n" if $ENV{BENCH_MD};
-' "$res" "$run/groups.txt" "$ir" "$floors"
-[ -s "$ir" ] || echo "(instructions per request not measured: BENCH_IR=0, or no valgrind or ab)"
+' "$res" "$run/groups.txt" "$ir"
+[ -s "$ir" ] || echo "(instructions per request not measured: BENCH_IR=0, or no valgrind)"
 echo
 echo "httpd resident memory: $rss0 kB after warming, $rss1 kB after the rounds"
 echo "memory step ($ntok HS256 tokens): $rss_a kB after $mem_a requests," \
