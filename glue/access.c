@@ -375,6 +375,7 @@ void jwtauth_access_child_init(apr_pool_t *p, server_rec *s)
                          jwtauth_cache_size());
         }
         else {
+            jwt_pcache_env_prefix(process_cache, CLAIM_PREFIX);
             /* registered after the cache's own cleanup: runs before it */
             apr_pool_cleanup_register(p, s, process_cache_report,
                                       apr_pool_cleanup_null);
@@ -476,6 +477,8 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
     }
     else {
         res->result = RESULT_VALID;
+        /* a process-cache hit hands over the claims' variables too */
+        res->env = jwt_cache_env(tc);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "JWTAuth: token accepted (alg %s, user %s%s)",
                       jwt_alg_name(res->jwt->alg), res->user,
@@ -499,13 +502,16 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
 
 /* Export the claims as JWT_CLAIM_<name> (jwt_claims_env: only names
  * that reach CGI unchanged, and none that another claim shares without
- * case); what is left out is logged once per request. */
-static void export_claims(request_rec *r, const jwt_claims_t *claims)
+ * case); what is left out is logged once per request.  cached: the same
+ * variables as the process cache kept them with the token (NULL: none),
+ * used unless the log wants the names left out. */
+static void export_claims(request_rec *r, const jwt_claims_t *claims,
+                          const apr_array_header_t *cached)
 {
     apr_array_header_t *skipped = NULL;
-    apr_array_header_t *vars = jwt_claims_env(r->pool, claims, CLAIM_PREFIX,
-                                              APLOGrinfo(r) ? &skipped
-                                                            : NULL);
+    const apr_array_header_t *vars = cached && !APLOGrinfo(r) ? cached
+        : jwt_claims_env(r->pool, claims, CLAIM_PREFIX,
+                         APLOGrinfo(r) ? &skipped : NULL);
     int i;
 
     for (i = 0; i < vars->nelts; i++) {
@@ -646,7 +652,7 @@ static void apply_result(request_rec *r, const jwtauth_result *res)
 {
     r->user = (char *)res->user;
     r->ap_auth_type = "Bearer";
-    export_claims(r, &res->jwt->claims);
+    export_claims(r, &res->jwt->claims, res->env);
 }
 
 /* JWTAuth On (or Optional) in a scope without a key (a <Files>, <If>,

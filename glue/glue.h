@@ -193,6 +193,8 @@ typedef struct {
     jwtauth_result_e result;
     const jwtauth_dir_conf *conf;       /* the scope it was decided for */
     jwt_t *jwt;                         /* when valid */
+    const apr_array_header_t *env;      /* its JWT_CLAIM_* as the process
+                                         * cache kept them, or NULL */
     const char *user;                   /* when valid */
     const char *reason;                 /* when not: JWTAUTH_ERROR */
 } jwtauth_result;

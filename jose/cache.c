@@ -61,6 +61,7 @@ struct jwt_cache {
     cache_entry_t *e;
     jwt_headers_t headers;
     jwt_pcache_t *pc;           /* behind it, or NULL */
+    const apr_array_header_t *env; /* of the last answer, or NULL */
 };
 
 static void entry_clear(cache_entry_t *e)
@@ -88,6 +89,11 @@ jwt_cache_t *jwt_cache_create(size_t entries)
     }
     c->size = size;
     return c;
+}
+
+const apr_array_header_t *jwt_cache_env(const jwt_cache_t *c)
+{
+    return c ? c->env : NULL;
 }
 
 void jwt_cache_attach(jwt_cache_t *c, jwt_pcache_t *pc)
@@ -175,7 +181,8 @@ static jwt_t *jwt_from(apr_pool_t *p, jwt_alg_e alg, const char *kid,
 /* the process-wide tier                                            */
 
 /* One entry, one malloc: this record, then the token, the kid and its
- * NUL, then (aligned) the claims' blob. */
+ * NUL, then (aligned) the claims' blob, then the environment variables'
+ * names and values, each NUL-terminated, one after the other. */
 typedef struct pentry {
     struct pentry *next;        /* in its bucket */
     struct pentry *newer, *older; /* in its shard's LRU list */
@@ -187,6 +194,9 @@ typedef struct pentry {
     jwt_alg_e alg;
     const char *kid;            /* in the block, or NULL */
     jwt_claims_t claims;        /* in the block */
+    const char *env;            /* in the block: nenv name, value pairs */
+    size_t envlen;
+    int nenv;                   /* -1: none kept */
     char token[1];
 } pentry_t;
 
@@ -227,7 +237,15 @@ struct jwt_pcache {
     unsigned nshards;           /* a power of two */
     size_t limit, fixed;
     apr_uint64_t seed;
+    const char *env_prefix;     /* jwt_pcache_env_prefix, or NULL */
 };
+
+void jwt_pcache_env_prefix(jwt_pcache_t *pc, const char *prefix)
+{
+    if (pc) {
+        pc->env_prefix = prefix ? strdup(prefix) : NULL;
+    }
+}
 
 static void shard_lock(shard_t *s)
 {
@@ -322,6 +340,7 @@ static apr_status_t pcache_cleanup(void *data)
         free(s->bucket);
     }
     free(pc->mem);
+    free((void *)pc->env_prefix);
     return APR_SUCCESS;
 }
 
@@ -402,6 +421,27 @@ void jwt_pcache_stats(jwt_pcache_t *pc, jwt_pcache_stats_t *st)
     }
 }
 
+/* p's copy of an entry's variables: one copy of its pairs, an array of
+ * pointers into it. */
+static const apr_array_header_t *env_from(apr_pool_t *p, const char *pairs,
+                                          size_t len, int n)
+{
+    apr_array_header_t *vars = apr_array_make(p, n ? n : 1,
+                                              sizeof(jwt_env_t));
+    const char *q = apr_pmemdup(p, pairs, len);
+    int i;
+
+    for (i = 0; i < n; i++) {
+        jwt_env_t *v = apr_array_push(vars);
+
+        v->name = q;
+        q += strlen(q) + 1;
+        v->value = q;
+        q += strlen(q) + 1;
+    }
+    return vars;
+}
+
 /* The shard of a hash: its low bits (the bucket takes the high ones). */
 static shard_t *shard_of(jwt_pcache_t *pc, apr_uint64_t h)
 {
@@ -414,7 +454,8 @@ static shard_t *shard_of(jwt_pcache_t *pc, apr_uint64_t h)
  * generation is dropped when met: it can never be served again, and its
  * policy's pointers may point into a configuration that is gone (so the
  * generation is compared before the policy). */
-static int pcache_lookup(jwt_t **out, apr_pool_t *p, jwt_pcache_t *pc,
+static int pcache_lookup(jwt_t **out, const apr_array_header_t **env,
+                         apr_pool_t *p, jwt_pcache_t *pc,
                          apr_uint64_t h, const char *token, size_t len,
                          const jwt_policy_t *pol, apr_int64_t now,
                          apr_uint64_t generation, jwt_error_t *err)
@@ -448,6 +489,7 @@ static int pcache_lookup(jwt_t **out, apr_pool_t *p, jwt_pcache_t *pc,
             break;
         }
         *out = jwt_from(p, e->alg, e->kid, &e->claims);
+        *env = e->nenv >= 0 ? env_from(p, e->env, e->envlen, e->nenv) : NULL;
         lru_unlink(s, e);
         lru_push(s, e);
         rc = 1;
@@ -467,18 +509,29 @@ static int pcache_lookup(jwt_t **out, apr_pool_t *p, jwt_pcache_t *pc,
 /* Keep jwt, verified for token under pol and generation: the entry is
  * made outside the lock; under it, an equal entry (another thread raced
  * us to it) gives way, and the oldest entries go until it fits. */
-static void pcache_store(jwt_pcache_t *pc, apr_uint64_t h, const char *token,
-                         size_t len, const jwt_policy_t *pol,
-                         apr_uint64_t generation, const jwt_t *jwt)
+static void pcache_store(jwt_pcache_t *pc, apr_pool_t *p, apr_uint64_t h,
+                         const char *token, size_t len,
+                         const jwt_policy_t *pol, apr_uint64_t generation,
+                         const jwt_t *jwt)
 {
     shard_t *s = shard_of(pc, h);
     size_t kidlen = jwt->kid ? strlen(jwt->kid) : 0;
     size_t head = APR_ALIGN_DEFAULT(offsetof(pentry_t, token) + len
                                     + kidlen + 1);
-    size_t size = head + jwt_claims_blob_size(&jwt->claims);
-    size_t cost = MALLOC_COST(size);
+    size_t blob = jwt_claims_blob_size(&jwt->claims), envlen = 0, size, cost;
+    apr_array_header_t *vars = pc->env_prefix
+        ? jwt_claims_env(p, &jwt->claims, pc->env_prefix, NULL) : NULL;
     pentry_t *e, *o, **pp, *dead = NULL;
+    char *q;
+    int i;
 
+    for (i = 0; vars && i < vars->nelts; i++) {
+        const jwt_env_t *v = &APR_ARRAY_IDX(vars, i, jwt_env_t);
+
+        envlen += strlen(v->name) + strlen(v->value) + 2;
+    }
+    size = head + blob + envlen;
+    cost = MALLOC_COST(size);
     if (cost > s->budget || !(e = malloc(size))) {
         return;
     }
@@ -495,6 +548,17 @@ static void pcache_store(jwt_pcache_t *pc, apr_uint64_t h, const char *token,
         e->kid = e->token + len;
     }
     jwt_claims_copy(&e->claims, (char *)e + head, &jwt->claims);
+    e->nenv = vars ? vars->nelts : -1;
+    e->env = q = (char *)e + head + blob;
+    e->envlen = envlen;
+    for (i = 0; vars && i < vars->nelts; i++) {
+        const jwt_env_t *v = &APR_ARRAY_IDX(vars, i, jwt_env_t);
+        size_t nl = strlen(v->name) + 1, vl = strlen(v->value) + 1;
+
+        memcpy(q, v->name, nl);
+        memcpy(q + nl, v->value, vl);
+        q += nl + vl;
+    }
 
     shard_lock(s);
     pp = &s->bucket[(h >> 32) & s->mask];
@@ -652,6 +716,9 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, jwt_cache_t *c,
     int rc;
 
     *hit = JWT_CACHE_MISS;
+    if (c) {
+        c->env = NULL;
+    }
     if (len > JWT_CACHE_MAX_TOKEN) {
         return jwt_verify_with(out, p, headers, token, len, pol, now, err);
     }
@@ -677,8 +744,8 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, jwt_cache_t *c,
     }
     if (pc) {
         h = token_hash(pc->seed, token, len);
-        if ((rc = pcache_lookup(out, p, pc, h, token, len, pol, now,
-                                generation, err)) != 0) {
+        if ((rc = pcache_lookup(out, &c->env, p, pc, h, token, len, pol,
+                                now, generation, err)) != 0) {
             if (rc < 0) {
                 if (e && e->token) {
                     entry_clear(e);
@@ -714,7 +781,7 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, jwt_cache_t *c,
                 thread_store(e, token, len, pol, generation, *out);
             }
             if (pc) {
-                pcache_store(pc, h, token, len, pol, generation, *out);
+                pcache_store(pc, p, h, token, len, pol, generation, *out);
             }
             *hit = JWT_CACHE_SHARED;
             jwt_set_err(err, JWT_OK, NULL);
@@ -728,7 +795,7 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, jwt_cache_t *c,
         thread_store(e, token, len, pol, generation, *out);
     }
     if (pc) {
-        pcache_store(pc, h, token, len, pol, generation, *out);
+        pcache_store(pc, p, h, token, len, pol, generation, *out);
     }
     if (shared && shared->secret_len >= 32) {
         shared_store(shared, key, *out, now);

@@ -53,6 +53,19 @@ void jwt_cache_destroy(jwt_cache_t *c);
  * short.  Safe for any number of threads at once. */
 jwt_pcache_t *jwt_pcache_create(apr_pool_t *p, size_t bytes);
 
+/* Keep with each entry of pc the claims as environment variables,
+ * jwt_claims_env(claims, prefix) (prefix copied; NULL: none), so that a
+ * hit hands them over (jwt_cache_env) instead of building them again:
+ * the claims of a hit are those of its entry.  Set it before the first
+ * lookup. */
+void jwt_pcache_env_prefix(jwt_pcache_t *pc, const char *prefix);
+
+/* The variables (jwt_env_t, in the pool of the call) of the answer the
+ * last jwt_verify_cached through c gave, when the process's cache gave
+ * it and keeps them; else NULL (compute them with jwt_claims_env).  The
+ * array is the caller's; c only points at it until its next call. */
+const apr_array_header_t *jwt_cache_env(const jwt_cache_t *c);
+
 /* What a jwt_pcache_t holds and has done (each shard's lock taken in
  * turn: not for the request path). */
 typedef struct {

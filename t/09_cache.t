@@ -13,6 +13,7 @@ use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use Crypt::JWT qw(encode_jwt);
 use Crypt::PK::RSA;
 use Crypt::PK::ECC;
+use JSON::PP ();
 use Time::HiRes qw(sleep);
 use IO::Socket::INET;
 use LWP::UserAgent;
@@ -24,7 +25,7 @@ use JWTTest;
 
 my $libexec = `apxs -q LIBEXECDIR`;
 chomp $libexec;
-plan tests => 35, need(need_module('mod_jwtauth.c', 'mod_include.c',
+plan tests => 37, need(need_module('mod_jwtauth.c', 'mod_include.c',
                                    'mod_socache_shmcb.c'),
     { "$libexec/mod_socache_shmcb.so for a server of this test's own"
       => -e "$libexec/mod_socache_shmcb.so" });
@@ -108,6 +109,27 @@ is($full, 1, 'shared tier: verified once in full');
 is($shared + grep({ /cached\)/ } @log), 39, "shared tier: the other 39 from "
    . "shmcb ($shared) or the process's cache");
 
+# the claims' variables of a cached answer (kept with the entry) are
+# those of the full verification: each presentation in its own
+# connection, so that the worker threads differ and answer from the
+# process's cache
+{
+    my $t = token(role => 'editor', n => 42, tags => ['a', 'b'],
+                  'a-b' => 'skip', jti => 'cache-env');
+    my @bodies = map {
+        Apache::TestRequest::user_agent(reset => 1, keep_alive => 0);
+        GET('/cache-env/env.cgi', 'x-access-token' => $t)->content
+    } 1 .. 6;
+    my $first = eval { JSON::PP->new->decode($bodies[0]) } || {};
+    is(join(',', map { "$_=$first->{$_}" } sort keys %$first),
+       'AUTH_TYPE=Bearer,JWT_CLAIM_exp=' . $first->{JWT_CLAIM_exp}
+       . ',JWT_CLAIM_jti=cache-env,JWT_CLAIM_n=42,JWT_CLAIM_role=editor,'
+       . 'JWT_CLAIM_sub=daehan,JWT_CLAIM_tags=["a","b"],REMOTE_USER=daehan',
+       'the first presentation (verified): its JWT_CLAIM_* variables');
+    is_deeply([@bodies[1 .. 5]], [($bodies[0]) x 5],
+              '5 more, answered by the cache: the same variables');
+}
+
 # ---- JWTAuthCacheSize and JWTAuthCacheEntries: apachectl -t ------------
 for my $c (
     # directive lines, exit code, output (a regex), what
@@ -121,7 +143,7 @@ for my $c (
     [['JWTAuthCacheSize -1M'], 1, qr/JWTAuthCacheSize: '-1M' is not 0/,
      'a negative size refused'],
     [['<Location /x>', 'JWTAuthCacheSize 1M', '</Location>'], 1,
-     qr/JWTAuthCacheSize cannot occur within <Location> section/,
+     qr/JWTAuthCacheSize not allowed in <Location> context/,
      'in a Location refused'],
     [['JWTAuthCacheEntries 0'], 0,
      qr/JWTAuthCacheEntries 0 no longer turns the validated-token cache off/,

@@ -273,6 +273,52 @@ int main(void)
        "a changed header byte (same signature): a miss, refused (hit %d)",
        hit);
 
+    /* the claims' variables kept with the entry: a process hit hands over
+     * what jwt_claims_env gives for its claims, a miss nothing */
+    {
+        jwt_pcache_t *pe;
+        jwt_cache_t *c = jwt_cache_create(0);
+        apr_pool_t *cp;
+        const apr_array_header_t *env, *want;
+        const char *t2 = token(7, NOW + 60);
+        jwt_t *jwt;
+        int same = 1;
+
+        apr_pool_create(&cp, pool);
+        pe = jwt_pcache_create(cp, 1 << 20);
+        jwt_pcache_env_prefix(pe, "JWT_CLAIM_");
+        jwt_cache_attach(c, pe);
+        jwt_verify_cached(&jwt, pool, c, t2, strlen(t2), &pol, NOW, 1, NULL,
+                          &hit, &err);
+        ok(hit == 0 && jwt_cache_env(c) == NULL, "env: a miss hands over no "
+           "variables (hit %d)", hit);
+        pass = jwt_verify_cached(&jwt, pool, c, t2, strlen(t2), &pol, NOW, 1,
+                                 NULL, &hit, &err);
+        env = jwt_cache_env(c);
+        want = jwt_claims_env(pool, &jwt->claims, "JWT_CLAIM_", NULL);
+        for (i = 0; env && i < want->nelts && i < env->nelts; i++) {
+            const jwt_env_t *x = &APR_ARRAY_IDX(env, i, jwt_env_t);
+            const jwt_env_t *y = &APR_ARRAY_IDX(want, i, jwt_env_t);
+
+            same = same && !strcmp(x->name, y->name)
+                   && !strcmp(x->value, y->value);
+        }
+        ok(pass && hit == JWT_CACHE_PROCESS && env
+           && env->nelts == want->nelts && want->nelts == 6 && same,
+           "env: a hit hands over the 6 variables jwt_claims_env makes, "
+           "equal (got %d)", env ? env->nelts : -1);
+        ok(env && !strcmp(APR_ARRAY_IDX(env, 0, jwt_env_t).name,
+                          "JWT_CLAIM_sub")
+           && !strcmp(APR_ARRAY_IDX(env, 0, jwt_env_t).value, "u7"),
+           "env: JWT_CLAIM_sub=u7 first");
+        pass = jwt_verify_cached(&jwt, pool, c, t2, strlen(t2), &copy, NOW,
+                                 2, NULL, &hit, &err);
+        ok(pass && hit == 0 && jwt_cache_env(c) == NULL, "env: the next "
+           "call (a miss) forgets it");
+        jwt_cache_destroy(c);
+        apr_pool_destroy(cp);
+    }
+
     /* the thread's own slots in front: they answer first */
     jwt_cache_destroy(a);
     a = jwt_cache_create(16);
