@@ -324,10 +324,10 @@ wrk -t2 -c32 -d2s "http://127.0.0.1:$port/open/file.html" >/dev/null
 # BENCH_WARM seconds a row, by default time for two passes of both wrk
 # threads over the tokens at 5,000 requests/s (uncached EdDSA's pace
 # here): each token then reached each process with odds of 15 in 16
-warm=${BENCH_WARM:-$(( ntok * 4 / 5000 > 5 ? ntok * 4 / 5000 : 5 ))}
+warm_s=${BENCH_WARM:-$(( ntok * 4 / 5000 > 5 ? ntok * 4 / 5000 : 5 ))}
 for r in $rows; do
     [ "${r_kind[$r]}" = file ] || continue
-    wrk -t2 -c32 -d"${warm}s" -s "$lua" "http://127.0.0.1:$port${r_path[$r]}/file.html" \
+    wrk -t2 -c32 -d"${warm_s}s" -s "$lua" "http://127.0.0.1:$port${r_path[$r]}/file.html" \
         -- "${r_file[$r]}" "${r_hname[$r]}" "${r_prefix[$r]}" >/dev/null
 done
 rss0=$(rss)
