@@ -38,6 +38,8 @@ static jwt_key_t *ec_key(const char *curve)
         exit(1);
     }
     n = BIO_get_mem_data(b, &data);
+    /* NUL-terminated: the PEM reader looks for its markers with strstr */
+    data = apr_pstrmemdup(pool, data, (apr_size_t)n);
     if (!jwt_keys_load(keys, pool, data, (size_t)n, NULL, 1, &err)) {
         printf("# key: %s\n", err.reason);
         exit(1);
