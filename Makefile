@@ -46,6 +46,7 @@ APR_LIBS   = $(shell apr-1-config --link-ld)
 CORE_LIBS  = $(JOSE_LIB) $(APR_LIBS) -ljansson -lcrypto
 
 UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose \
+             t/unit/test_cache t/unit/test_ecdsa_der \
              t/unit/test_json t/unit/test_policy t/unit/test_robust \
              t/unit/test_claims t/unit/test_paths t/unit/test_keysets \
              t/unit/test_headers t/unit/test_keyset
@@ -149,8 +150,12 @@ t/bench/bench_core: t/bench/bench_core.c t/bench/bench_libjwt.c \
 bench-core: t/bench/bench_core
 	bash t/bench/run-core.sh
 
+# many distinct tokens for the many-users rows (t/bench/run.sh)
+t/bench/mint: t/bench/mint.c $(JOSE_LIB)
+	$(CC) -O2 -g -Ijose $(APR_CFLAGS) -o $@ t/bench/mint.c $(CORE_LIBS)
+
 # every Location against the unguarded file and the peers (t/bench/run.sh)
-bench: all
+bench: all t/bench/mint
 	sh build/deps.sh wrk valgrind
 	bash t/bench/run.sh
 
@@ -211,5 +216,5 @@ valgrind: all
 clean:
 	rm -rf .libs glue/.libs *.la *.lo *.slo *.o glue/*.lo glue/*.slo \
 	    glue/*.o jose/*.o $(JOSE_LIB) $(UNIT) demo/run t/fuzz/bin \
-	    .build-flags t/soak/run t/bench/run t/bench/bench_core dist
+	    .build-flags t/soak/run t/bench/run t/bench/bench_core t/bench/mint dist
 	-[ -f t/conf/apache_test_config.pm ] && perl t/TEST -clean >/dev/null 2>&1

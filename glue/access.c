@@ -305,13 +305,17 @@ const char *jwtauth_cross_site(request_rec *r, const jwtauth_dir_conf *conf)
 /* Each thread's caches: one with token slots (JWTAuthCache On) and one
  * with header slots only (Off: every token is verified afresh, its
  * header need not be parsed afresh).  Made on the thread's first
- * request, destroyed when the thread exits (the key's destructor). */
+ * request, destroyed when the thread exits (the key's destructor).  The
+ * first has the process's cache behind it. */
 typedef struct {
     jwt_cache_t *tokens;
     jwt_cache_t *headers;
 } thread_caches;
 
 static apr_threadkey_t *caches_key;
+/* the cache all threads of this process share (JWTAuthCacheSize), made
+ * in child_init and freed with the child's pool; NULL with size 0 */
+static jwt_pcache_t *process_cache;
 
 static void caches_destroy(void *data)
 {
@@ -329,6 +333,25 @@ static apr_status_t caches_key_delete(void *data)
     return APR_SUCCESS;
 }
 
+/* The child's pool is going: what the process cache held and did, for
+ * the log (LogLevel jwtauth:info; the bench reads the contention). */
+static apr_status_t process_cache_report(void *data)
+{
+    server_rec *s = data;
+    jwt_pcache_stats_t st;
+
+    jwt_pcache_stats(process_cache, &st);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "JWTAuth: process cache: "
+                 "%" APR_SIZE_T_FMT " entries, %" APR_SIZE_T_FMT " of %"
+                 APR_SIZE_T_FMT " bytes, %" APR_UINT64_T_FMT " hits, %"
+                 APR_UINT64_T_FMT " misses, %" APR_UINT64_T_FMT
+                 " evictions, %" APR_UINT64_T_FMT " of %" APR_UINT64_T_FMT
+                 " shard locks contended", st.entries, st.bytes, st.limit,
+                 st.hits, st.misses, st.evictions, st.contended, st.locks);
+    process_cache = NULL;
+    return APR_SUCCESS;
+}
+
 void jwtauth_access_child_init(apr_pool_t *p, server_rec *s)
 {
     apr_status_t rv = apr_threadkey_private_create(&caches_key,
@@ -343,6 +366,21 @@ void jwtauth_access_child_init(apr_pool_t *p, server_rec *s)
     }
     apr_pool_cleanup_register(p, NULL, caches_key_delete,
                               apr_pool_cleanup_null);
+    process_cache = NULL;
+    if (jwtauth_cache_size()) {
+        if (!(process_cache = jwt_pcache_create(p, jwtauth_cache_size()))) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "JWTAuth: no "
+                         "memory for the process's validated-token cache "
+                         "(JWTAuthCacheSize %" APR_SIZE_T_FMT ")",
+                         jwtauth_cache_size());
+        }
+        else {
+            jwt_pcache_env_prefix(process_cache, CLAIM_PREFIX);
+            /* registered after the cache's own cleanup: runs before it */
+            apr_pool_cleanup_register(p, s, process_cache_report,
+                                      apr_pool_cleanup_null);
+        }
+    }
 }
 
 /* This thread's cache for a scope with JWTAuthCache on or off; NULL when
@@ -361,6 +399,7 @@ static jwt_cache_t *thread_cache(int tokens)
             return NULL;
         }
         tc->tokens = jwt_cache_create(jwtauth_cache_entries());
+        jwt_cache_attach(tc->tokens, process_cache);
         tc->headers = jwt_cache_create(0);
         if (apr_threadkey_private_set(tc, caches_key) != APR_SUCCESS) {
             caches_destroy(tc);
@@ -445,16 +484,23 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
     }
     else {
         res->result = RESULT_VALID;
+        /* a process-cache hit hands over the claims' variables too */
+        res->env = jwt_cache_env(tc);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "JWTAuth: token accepted (alg %s, user %s%s)",
                       jwt_alg_name(res->jwt->alg), res->user,
-                      hit == JWT_CACHE_THREAD ? ", cached"
+                      hit == JWT_CACHE_THREAD || hit == JWT_CACHE_PROCESS
+                      ? ", cached"
                       : hit == JWT_CACHE_SHARED ? ", shared cache" : "");
     }
     if (token) {
+        /* tier="thread" counts the process's own tiers, the thread's
+         * slots and the process cache behind them, as one */
         jwtauth_metrics_cache(conf->cache != 0 && tc
-                              && jwtauth_cache_entries(), sh != NULL,
-                              strlen(token), hit);
+                              && (jwtauth_cache_entries() || process_cache),
+                              sh != NULL, strlen(token),
+                              hit == JWT_CACHE_PROCESS ? JWT_CACHE_THREAD
+                                                       : hit);
     }
     jwtauth_metrics_request(res->result == RESULT_VALID ? NULL : res->reason);
     ap_set_module_config(r->request_config, &jwtauth_module, res);
@@ -463,13 +509,16 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
 
 /* Export the claims as JWT_CLAIM_<name> (jwt_claims_env: only names
  * that reach CGI unchanged, and none that another claim shares without
- * case); what is left out is logged once per request. */
-static void export_claims(request_rec *r, const jwt_claims_t *claims)
+ * case); what is left out is logged once per request.  cached: the same
+ * variables as the process cache kept them with the token (NULL: none),
+ * used unless the log wants the names left out. */
+static void export_claims(request_rec *r, const jwt_claims_t *claims,
+                          const apr_array_header_t *cached)
 {
     apr_array_header_t *skipped = NULL;
-    apr_array_header_t *vars = jwt_claims_env(r->pool, claims, CLAIM_PREFIX,
-                                              APLOGrinfo(r) ? &skipped
-                                                            : NULL);
+    const apr_array_header_t *vars = cached && !APLOGrinfo(r) ? cached
+        : jwt_claims_env(r->pool, claims, CLAIM_PREFIX,
+                         APLOGrinfo(r) ? &skipped : NULL);
     int i;
 
     for (i = 0; i < vars->nelts; i++) {
@@ -623,7 +672,7 @@ static void apply_result(request_rec *r, const jwtauth_result *res)
 {
     r->user = (char *)res->user;
     r->ap_auth_type = "Bearer";
-    export_claims(r, &res->jwt->claims);
+    export_claims(r, &res->jwt->claims, res->env);
 }
 
 /* A scope whose only keys are remote sets, none of which holds a set

@@ -171,9 +171,10 @@ apr_int64_t jwtauth_conf_session_lifetime(const jwtauth_dir_conf *conf);
 const jwt_key_t *jwtauth_conf_signer(const jwtauth_dir_conf *conf,
                                      jwt_alg_e *alg);
 
-/* JWTAuthCacheEntries, and the generation of the configuration (one
- * more at every load: startup.c) */
+/* JWTAuthCacheEntries, JWTAuthCacheSize, and the generation of the
+ * configuration (one more at every load: startup.c) */
 size_t jwtauth_cache_entries(void);
+size_t jwtauth_cache_size(void);
 apr_uint64_t jwtauth_cache_generation(void);
 void jwtauth_next_generation(void);
 
@@ -222,6 +223,8 @@ typedef struct {
     jwtauth_result_e result;
     const jwtauth_dir_conf *conf;       /* the scope it was decided for */
     jwt_t *jwt;                         /* when valid */
+    const apr_array_header_t *env;      /* its JWT_CLAIM_* as the process
+                                         * cache kept them, or NULL */
     const char *user;                   /* when valid */
     const char *reason;                 /* when not: JWTAUTH_ERROR */
 } jwtauth_result;

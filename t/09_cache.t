@@ -1,7 +1,10 @@
 # The validated-token cache: repeated presentations skip the signature,
 # but exp and the Require rules are checked on every hit, a token cached
 # under one scope is never accepted by the cache under another, and
-# JWTAuthCache Off verifies every time.
+# JWTAuthCache Off verifies every time.  Servers of this test's own show
+# the process's cache shared by its threads (JWTAuthCacheEntries 0: the
+# threads keep nothing of their own) and the shmcb tier answering a new
+# process (JWTAuthCacheSize and JWTAuthSharedCache are server-wide).
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
@@ -10,13 +13,22 @@ use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use Crypt::JWT qw(encode_jwt);
 use Crypt::PK::RSA;
 use Crypt::PK::ECC;
+use JSON::PP ();
 use Time::HiRes qw(sleep);
+use IO::Socket::INET;
+use LWP::UserAgent;
+use POSIX qw(WNOHANG);
+use File::Path qw(make_path remove_tree);
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
 
-plan tests => 17, need_module('mod_jwtauth.c', 'mod_include.c',
-                              'mod_socache_shmcb.c');
+my $libexec = `apxs -q LIBEXECDIR`;
+chomp $libexec;
+plan tests => 37, need(need_module('mod_jwtauth.c', 'mod_include.c',
+                                   'mod_socache_shmcb.c'),
+    { "$libexec/mod_socache_shmcb.so for a server of this test's own"
+      => -e "$libexec/mod_socache_shmcb.so" });
 
 my $rsa = Crypt::PK::RSA->new(fixture('rsa.key'));
 sub rs { encode_jwt(payload => { sub => 'daehan', @_ }, alg => 'RS256',
@@ -94,5 +106,210 @@ my $full = grep { /user daehan\)/ } @log;
 my $shared = grep { /shared cache\)/ } @log;
 is_deeply(\@sc, [(200) x 40], 'shared tier: 40 presentations, 200');
 is($full, 1, 'shared tier: verified once in full');
-cmp_ok($shared, '>=', 1, "shared tier: $shared answers from shmcb, the rest "
-       . 'from the threads\' own caches');
+is($shared + grep({ /cached\)/ } @log), 39, "shared tier: the other 39 from "
+   . "shmcb ($shared) or the process's cache");
+
+# the claims' variables of a cached answer (kept with the entry) are
+# those of the full verification: each presentation in its own
+# connection, so that the worker threads differ and answer from the
+# process's cache
+{
+    my $t = token(role => 'editor', n => 42, tags => ['a', 'b'],
+                  'a-b' => 'skip', jti => 'cache-env');
+    my @bodies = map {
+        Apache::TestRequest::user_agent(reset => 1, keep_alive => 0);
+        GET('/cache-env/env.cgi', 'x-access-token' => $t)->content
+    } 1 .. 6;
+    my $first = eval { JSON::PP->new->decode($bodies[0]) } || {};
+    is(join(',', map { "$_=$first->{$_}" } sort keys %$first),
+       'AUTH_TYPE=Bearer,JWT_CLAIM_exp=' . $first->{JWT_CLAIM_exp}
+       . ',JWT_CLAIM_jti=cache-env,JWT_CLAIM_n=42,JWT_CLAIM_role=editor,'
+       . 'JWT_CLAIM_sub=daehan,JWT_CLAIM_tags=["a","b"],REMOTE_USER=daehan',
+       'the first presentation (verified): its JWT_CLAIM_* variables');
+    is_deeply([@bodies[1 .. 5]], [($bodies[0]) x 5],
+              '5 more, answered by the cache: the same variables');
+}
+
+# ---- JWTAuthCacheSize and JWTAuthCacheEntries: apachectl -t ------------
+for my $c (
+    # directive lines, exit code, output (a regex), what
+    [['JWTAuthCacheSize 32M'], 0, qr/Syntax OK/, 'a size in M'],
+    [['JWTAuthCacheSize 65536'], 0, qr/Syntax OK/, 'the smallest, in bytes'],
+    [['JWTAuthCacheSize 0'], 0, qr/Syntax OK/, '0: none'],
+    [['JWTAuthCacheSize 1000'], 1, qr/JWTAuthCacheSize: '1000' is not 0 or a size from 65536/,
+     'under 64K refused'],
+    [['JWTAuthCacheSize 12X'], 1, qr/JWTAuthCacheSize: '12X' is not 0/,
+     'an unknown unit refused'],
+    [['JWTAuthCacheSize -1M'], 1, qr/JWTAuthCacheSize: '-1M' is not 0/,
+     'a negative size refused'],
+    [['<Location /x>', 'JWTAuthCacheSize 1M', '</Location>'], 1,
+     qr/JWTAuthCacheSize not allowed in <Location> context/,
+     'in a Location refused'],
+    [['JWTAuthCacheEntries 0'], 0,
+     qr/JWTAuthCacheEntries 0 no longer turns the validated-token cache off/,
+     'JWTAuthCacheEntries 0 starts, with a warning that its meaning changed'],
+    [['JWTAuthCacheEntries 64'], 0, qr/^(?!.*no longer).*Syntax OK/s,
+     'JWTAuthCacheEntries 64 starts without the warning'],
+) {
+    my ($lines, $rc, $re, $what) = @$c;
+    my ($got, $out) = apache_t([], @$lines);
+    ok($got == $rc && $out =~ $re, "$what (exit $got, expected $rc)")
+        or diag($out);
+}
+
+# ---- servers of this test's own ----------------------------------------
+my $httpd = Apache::Test::vars('httpd');
+my $so = t_dir() . '/../.libs/mod_jwtauth.so';
+my $dir = t_dir() . '/state/09_cache';
+my $root = $> == 0;
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, Proto => 'tcp')
+        or die "no port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+# Stop it by its pid: TERM, then KILL after 10 s.  1 when it is gone.
+my @running;
+sub stop_httpd {
+    my $pid = shift;
+    @running = grep { $_ != $pid } @running;
+    kill 'TERM', $pid;
+    for (1 .. 100) {
+        return 1 if waitpid($pid, WNOHANG) == $pid;
+        sleep 0.1;
+    }
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+    return 0;
+}
+END { stop_httpd($_) for @running }
+
+# httpd in the foreground on a config of its own in $sub: one process of
+# 8 threads, the test's HS256 secret, JWTAuth On at /, and @directives.
+# Its pid and port, or () when it did not answer.
+sub start_httpd {
+    my ($sub, @directives) = @_;
+    my $d = "$dir/$sub";
+    remove_tree($d);
+    make_path("$d/htdocs");
+    chmod 0755, $dir, $d, "$d/htdocs";
+    open my $fh, '>', "$d/htdocs/hello.html" or die $!;
+    print $fh "hello\n";
+    close $fh;
+    chmod 0644, "$d/htdocs/hello.html";
+    my $port = free_port();
+    open $fh, '>', "$d/httpd.conf" or die $!;
+    print $fh join "\n",
+        "ServerRoot $d", 'ServerName localhost', "PidFile $d/httpd.pid",
+        "DefaultRuntimeDir $d", "ErrorLog $d/error_log",
+        'LogLevel warn jwtauth:debug', "Listen 127.0.0.1:$port",
+        "DocumentRoot $d/htdocs",
+        ($root ? ('User nobody', 'Group nogroup') : ()),
+        map({ "LoadModule ${_}_module $libexec/mod_$_.so" }
+            qw(mpm_event authn_core authz_core socache_shmcb)),
+        "LoadModule jwtauth_module $so",
+        'StartServers 1', 'ServerLimit 1', 'ThreadsPerChild 8',
+        'MinSpareThreads 1', 'MaxSpareThreads 8', 'MaxRequestWorkers 8',
+        'JWTAuthSecretFile ' . fixture('secret'), 'JWTAuthAlgorithms HS256',
+        @directives,
+        '<Location />', '    JWTAuth On', '</Location>', '';
+    close $fh;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>>', "$d/stdout";
+        open STDERR, '>&', \*STDOUT;
+        exec $httpd, '-DFOREGROUND', '-f', "$d/httpd.conf";
+        exit 127;
+    }
+    push @running, $pid;
+    for (1 .. 100) {
+        return ($pid, $port) if IO::Socket::INET->new(
+            PeerAddr => "127.0.0.1:$port", Proto => 'tcp');
+        last if waitpid($pid, WNOHANG) == $pid;
+        sleep 0.1;
+    }
+    stop_httpd($pid);
+    return ();
+}
+
+sub read_log {
+    open my $fh, '<', "$dir/$_[0]/error_log" or return ();
+    return <$fh>;
+}
+
+# $n presentations of $tok at the same time, 8 connections at once: the
+# status codes in order
+sub present {
+    my ($port, $n, $tok) = @_;
+    my @pids;
+    my $d = "$dir/present";
+    make_path($d);
+    for my $i (1 .. $n) {
+        my $pid = fork // die "fork: $!";
+        if (!$pid) {
+            my $ua = LWP::UserAgent->new(keep_alive => 0, timeout => 10);
+            my $code = $ua->get("http://127.0.0.1:$port/hello.html",
+                                'x-access-token' => $tok)->code;
+            open my $fh, '>', "$d/$i" or POSIX::_exit(1);
+            print $fh $code;
+            close $fh;
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+        if (@pids >= 8) {
+            waitpid(shift @pids, 0);
+        }
+    }
+    waitpid($_, 0) for @pids;
+    my @codes;
+    for my $i (1 .. $n) {
+        open my $fh, '<', "$d/$i" or die $!;
+        push @codes, scalar <$fh>;
+        close $fh;
+        unlink "$d/$i";
+    }
+    return \@codes;
+}
+
+# the process's cache, shared by 8 threads that keep no slots of their
+# own: 40 presentations, 8 at a time, verified in full once (a thread
+# that misses while another verifies verifies too: at most a few)
+{
+    my ($pid, $port) = start_httpd('process', 'JWTAuthCacheEntries 0');
+    ok($pid, 'a server of 8 threads with JWTAuthCacheEntries 0 started');
+    my $t = token(jti => 'process-cache');
+    my $codes = $pid ? present($port, 40, $t) : [];
+    my @acc = grep { /token accepted \(alg HS256/ } read_log('process');
+    my $verified = grep { /user daehan\)/ } @acc;
+    my $cached = grep { /cached\)/ } @acc;
+    is_deeply($codes, [(200) x 40], 'process cache: 40 presentations, 200');
+    cmp_ok($verified, '<=', 4, "process cache: verified in full $verified "
+           . 'times of 40 across 8 threads');
+    is($cached + $verified, 40, "process cache: the other $cached from the "
+       . "process's cache");
+    ok(!$pid || stop_httpd($pid), 'the server stopped by its pid');
+}
+
+# the shmcb tier behind it: every connection in a child of its own
+# (MaxConnectionsPerChild 1), so each new process's cache is empty and
+# shmcb answers for the token the first one verified
+{
+    my ($pid, $port) = start_httpd('shmcb', 'JWTAuthSharedCache shmcb',
+                                   'MaxConnectionsPerChild 1');
+    ok($pid, 'a server with a new child for every connection started');
+    my $t = token(jti => 'shmcb-across');
+    my $ua = LWP::UserAgent->new(keep_alive => 0, timeout => 20);
+    my @codes = $pid ? map {
+        $ua->get("http://127.0.0.1:$port/hello.html",
+                 'x-access-token' => $t)->code } 1 .. 3 : ();
+    my @acc = grep { /token accepted \(alg HS256/ } read_log('shmcb');
+    is_deeply(\@codes, [200, 200, 200], 'shmcb: 3 presentations in 3 '
+              . 'processes, 200');
+    is(scalar(grep { /shared cache\)/ } @acc), 2, 'shmcb: the 2 later '
+       . 'processes found it in shmcb');
+    ok(!$pid || stop_httpd($pid), 'the server stopped by its pid');
+}

@@ -1,20 +1,41 @@
 #!/bin/bash
 # make bench: one event-MPM Apache on 127.0.0.1 serving the same 1 KB file
-# at every Location; wrk (-t2 -c32, BENCH_SECONDS each, default 8, as in
-# the issue's peer table) drives them in alternating rounds (BENCH_ROUNDS,
-# default 3: A B C ... A B C ...).  Prints requests/s (median) per
-# Location and its ratio to the unguarded file in the same round (median
-# of the rounds), then /login against plain Basic auth with the same
-# provider and bcrypt cost, and httpd's resident memory before and after;
-# then, free of wrk's noise, the instructions httpd spends per request at
-# each Location under callgrind (BENCH_IR=0 skips it).  Peers (mod_oauth2,
-# mod_auth_openidc) run where Debian's packages install; else skipped
-# with the reason.
+# at every Location; wrk (-t2 -c32 --latency, BENCH_SECONDS each, default
+# 8, as in the issue's peer table) drives the rows in alternating rounds
+# (BENCH_ROUNDS, default 3: A B C ... A B C ...).  Prints per row the
+# requests/s (median), its ratio to the unguarded file in the same round
+# (median of the rounds) and the p99 latency (median), in groups:
+#   one token     the same token over and over (the caches always hit)
+#   many users    BENCH_TOKENS distinct tokens (default 20,000) cycled
+#                 round-robin by t/bench/tokens.lua, for HS256, RS256,
+#                 ES256, EdDSA and the peers, with the same tokens
+#   key sets      a JWK Set of 100 keys against a set of 1, uncached,
+#                 tokens naming one of the kids
+#   features      the many-users HS256 tokens through one feature each
+# then /login against plain Basic auth with the same provider and bcrypt
+# cost; the memory step (BENCH_MEM_SECONDS, default 60, about a million
+# requests, of the many-users HS256 tokens: httpd's resident memory after
+# a tenth and after all); the process caches' own figures (lock
+# contention, at exit); and,
+# free of wrk's noise, the instructions httpd spends per request under
+# callgrind (BENCH_IR=0 skips it), with the module's own share and, for
+# the uncached rows, what it adds beyond the algorithm's primitive
+# (measured in the same run).  BENCH_MD=1 prints the tables as Markdown too
+# (the README's).  BENCH_CACHE_SIZE (default 128M) and BENCH_CACHE_ENTRIES
+# (default: the module's) set JWTAuthCacheSize and JWTAuthCacheEntries;
+# BENCH_WRK=0 leaves out everything wrk measures (only callgrind).
+# Peers (mod_oauth2, mod_auth_openidc) run where
+# Debian's packages install; else skipped with the reason.
+#
+# A row is a few lines: its Location (loc NAME CONF) and how requests
+# carry their token (row NAME PATH GROUP SOURCE...), see below.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 run="$top/t/bench/run/server"
 secs=${BENCH_SECONDS:-8}
 rounds=${BENCH_ROUNDS:-3}
+ntok=${BENCH_TOKENS:-20000}
+mint="$top/t/bench/mint"
 source "$top/t/soak/server.sh"
 mkdir -p "$run"
 
@@ -29,26 +50,64 @@ mkdir -p "$k"
 for x in rsa ec ed; do openssl pkey -in "$k/$x.key" -pubout -out "$k/$x.pub"; done
 [ -s "$k/rsa.crt" ] || openssl req -x509 -new -key "$k/rsa.key" \
     -subj /CN=bench -days 30 -out "$k/rsa.crt" 2>/dev/null
+# JWK Sets of 1 and of 100 HS256 keys, kids k000...
+for n in 1 100; do
+    [ -s "$k/set$n.jwks" ] || perl -MMIME::Base64=encode_base64url -e '
+        my $n = shift;
+        open my $r, "<", "/dev/urandom" or die;
+        my @k;
+        for my $i (0 .. $n - 1) {
+            read $r, my $b, 32;
+            push @k, sprintf q({"kty":"oct","alg":"HS256","kid":"k%03d","k":"%s"}),
+                $i, encode_base64url($b);
+        }
+        print "{\"keys\":[", join(",", @k), "]}\n";
+    ' "$n" > "$k/set$n.jwks"
+done
 chmod -R a+rX "$k"
+# secrets: read by httpd as root at startup, by nobody else
+chmod 600 "$k"/set*.jwks
 
-locs="open hs256"
+# ---- Locations: loc NAME CONF adds <Location /NAME> CONF </Location>
 conf=""
+locs=""
+loc() {
+    locs="$locs $1"
+    conf="$conf
+<Location /$1>
+$2
+</Location>"
+}
+loc hs256-nocache "    JWTAuth On
+    JWTAuthCache Off"
 for spec in rs256:RS256:rsa ps256:PS256:rsa es256:ES256:ec eddsa:EdDSA:ed; do
     IFS=: read -r name alg key <<< "$spec"
-    locs="$locs $name $name-nocache"
-    conf="$conf
-<Location /$name>
-    JWTAuth On
+    loc "$name" "    JWTAuth On
+    JWTAuthKeyFile \"$k/$key.pub\"
+    JWTAuthAlgorithms $alg"
+    loc "$name-nocache" "    JWTAuth On
     JWTAuthKeyFile \"$k/$key.pub\"
     JWTAuthAlgorithms $alg
-</Location>
-<Location /$name-nocache>
-    JWTAuth On
-    JWTAuthKeyFile \"$k/$key.pub\"
-    JWTAuthAlgorithms $alg
-    JWTAuthCache Off
-</Location>"
+    JWTAuthCache Off"
 done
+for n in 1 100; do
+    loc "keys$n" "    JWTAuth On
+    JWTAuthKeyFile \"$k/set$n.jwks\"
+    JWTAuthAlgorithms HS256
+    JWTAuthCache Off"
+done
+# features, each on the HS256 policy of /hs256 (so the same cache entries)
+loc f-claimheader "    JWTAuth On
+    JWTAuthClaimHeader sub X-User
+    JWTAuthClaimHeader roles X-Roles"
+loc f-nested "    JWTAuth On
+    Require jwt-claim org.team.name core"
+loc f-scope "    JWTAuth On
+    Require jwt-scope read"
+loc f-expr "    JWTAuth On
+    Require expr \"jwt_claim('iss') == 'bench'\""
+loc f-cookie "    JWTAuth On
+    JWTAuthCookie jwt"
 
 # peers: HS256 and RS256 tokens in Authorization: Bearer, where installed
 sh "$top/build/deps.sh" libapache2-mod-oauth2 libapache2-mod-auth-openidc \
@@ -56,56 +115,58 @@ sh "$top/build/deps.sh" libapache2-mod-oauth2 libapache2-mod-auth-openidc \
 libexec=$(apxs -q LIBEXECDIR)
 mods=""
 peer_note=""
+peers=""
 secret_placeholder="@SECRET@"
 if [ -f "$libexec/mod_oauth2.so" ]; then
     mods="$mods
 LoadModule oauth2_module $libexec/mod_oauth2.so"
-    locs="$locs oauth2-hs256 oauth2-hs256-nocache oauth2-rs256"
+    peers="$peers oauth2"
     rsjwk=$(perl -MCrypt::PK::RSA -MJSON::PP -e '
         print JSON::PP->new->canonical->encode(
             Crypt::PK::RSA->new($ARGV[0])->export_key_jwk("public", 1))' "$k/rsa.pub")
-    conf="$conf
-<Location /oauth2-hs256>
-    AuthType oauth2
+    loc oauth2-hs256 "    AuthType oauth2
     OAuth2TokenVerify plain $secret_placeholder verify.exp=required
-    Require valid-user
-</Location>
-<Location /oauth2-hs256-nocache>
-    AuthType oauth2
+    Require valid-user"
+    loc oauth2-hs256-nocache "    AuthType oauth2
     OAuth2TokenVerify plain $secret_placeholder verify.exp=required&expiry=0
-    Require valid-user
-</Location>
-<Location /oauth2-rs256>
-    AuthType oauth2
+    Require valid-user"
+    loc oauth2-rs256 "    AuthType oauth2
     OAuth2TokenVerify jwk '$rsjwk' verify.exp=required
-    Require valid-user
-</Location>"
+    Require valid-user"
 else
     peer_note="$peer_note mod_oauth2: libapache2-mod-oauth2 not installable here;"
 fi
 if [ -f "$libexec/mod_auth_openidc.so" ]; then
     mods="$mods
 LoadModule auth_openidc_module $libexec/mod_auth_openidc.so"
-    locs="$locs openidc-hs256 openidc-rs256"
+    peers="$peers openidc"
     conf="$conf
 OIDCCryptoPassphrase bench-passphrase-not-a-secret
 OIDCOAuthRemoteUserClaim sub
 # server-wide in mod_auth_openidc: the key is picked by the token's alg
 OIDCOAuthVerifySharedKeys plain##$secret_placeholder
-OIDCOAuthVerifyCertFiles \"$k/rsa.crt\"
-<Location /openidc-hs256>
-    AuthType oauth20
-    Require valid-user
-</Location>
-<Location /openidc-rs256>
-    AuthType oauth20
-    Require valid-user
-</Location>"
+OIDCOAuthVerifyCertFiles \"$k/rsa.crt\""
+    loc openidc-hs256 "    AuthType oauth20
+    Require valid-user"
+    loc openidc-rs256 "    AuthType oauth20
+    Require valid-user"
 else
     peer_note="$peer_note mod_auth_openidc: libapache2-mod-auth-openidc not installable here;"
 fi
 
-export BENCH_DIRS="$locs basic"
+# the process caches hold every many-users row's tokens at once (4 x
+# 20,000 of about 1 KB), and report at exit (info, the server's level);
+# requests stay at warn (at info each export would also list the claims
+# it leaves out, which costs its own work)
+conf="JWTAuthCacheSize ${BENCH_CACHE_SIZE:-128M}
+${BENCH_CACHE_ENTRIES:+JWTAuthCacheEntries $BENCH_CACHE_ENTRIES}
+LogLevel warn jwtauth:info
+<Location />
+    LogLevel warn
+</Location>
+$conf"
+
+export BENCH_DIRS="open hs256 $locs basic"
 export EXTRA_MODULES="$mods"
 # the secret is made by server_start: fill it in afterwards
 export EXTRA_CONF="$conf"
@@ -126,43 +187,107 @@ server_start_bench() {
 }
 server_start_bench || { echo "bench: server did not start"; tail "$run/error_log"; exit 1; }
 
-tok_hs=$(make_token 3600)
-tok() {  # a token for algorithm $1 signed with key file $2
-    perl -MCrypt::JWT=encode_jwt -MCrypt::PK::RSA -MCrypt::PK::ECC \
-         -MCrypt::PK::Ed25519 -e '
-        my ($alg, $file) = @ARGV;
-        my $k = $alg =~ /^[RP]S/ ? Crypt::PK::RSA->new($file)
-              : $alg eq "EdDSA" ? Crypt::PK::Ed25519->new($file)
-              : Crypt::PK::ECC->new($file);
-        print encode_jwt(payload => { sub => "daehan", exp => time + 3600,
-            iat => time, jti => "bench-token-0001", iss => "bench",
-            roles => ["reader", "editor"] }, alg => $alg, key => $k);
-    ' "$1" "$2"
+# ---- tokens.  One token per algorithm for the one-token rows; files of
+# $ntok for the many-users rows (the asymmetric ones kept between runs
+# while their key is: RSA signing takes a while; HS256 follows the
+# secret, made afresh by every server_start)
+t="$run/tokens"
+mkdir -p "$t"
+tokens() {  # tokens ALG KEYFILE NAME: $t/NAME.$ntok, made if missing
+    local f="$t/$2.$ntok"
+    if [ ! -s "$f" ] || [ "$(wc -l < "$f")" != "$ntok" ] \
+            || [ "$1" = HS256 ] || [ -n "$(find "$f" -mtime +3)" ] \
+            || [ "$3" -nt "$f" ]; then
+        "$mint" "$1" "$3" "$ntok" > "$f.tmp" && mv "$f.tmp" "$f"
+    fi
+    echo "$f"
 }
-declare -A header
-header[open]=""
-header[hs256]="x-access-token: $tok_hs"
-for spec in rs256:RS256:rsa ps256:PS256:rsa es256:ES256:ec eddsa:EdDSA:ed; do
-    IFS=: read -r name alg key <<< "$spec"
-    t=$(tok "$alg" "$k/$key.key")
-    header[$name]="x-access-token: $t"
-    header[$name-nocache]="x-access-token: $t"
-done
-tok_rs=$(tok RS256 "$k/rsa.key")
-for l in oauth2-hs256 oauth2-hs256-nocache openidc-hs256; do
-    header[$l]="Authorization: Bearer $tok_hs"
-done
-for l in oauth2-rs256 openidc-rs256; do header[$l]="Authorization: Bearer $tok_rs"; done
+tf_hs=$(tokens HS256 hs "$run/secret")
+tf_rs=$(tokens RS256 rs "$k/rsa.key")
+tf_es=$(tokens ES256 es "$k/ec.key")
+tf_ed=$(tokens EdDSA ed "$k/ed.key")
+tf_k1=$(tokens HS256-SET set1 "$k/set1.jwks")
+tf_k100=$(tokens HS256-SET set100 "$k/set100.jwks")
+one() { head -1 "$1"; }
 
-# every Location must answer 200 with its token before anything is timed
-for l in $locs; do
-    code=$(curl -s -o /dev/null -w '%{http_code}' ${header[$l]:+-H "${header[$l]}"} \
-           "http://127.0.0.1:$port/$l/file.html")
+# ---- rows: row NAME PATH GROUP header "Name: value" (one token), or
+# row NAME PATH GROUP file FILE HEADER [PREFIX] (many tokens, cycled)
+rows=""
+declare -A r_path r_group r_kind r_header r_file r_hname r_prefix
+row() {
+    rows="$rows $1"
+    r_path[$1]=$2
+    r_group[$1]=$3
+    r_kind[$1]=$4
+    if [ "$4" = header ]; then
+        r_header[$1]=$5
+    else
+        r_file[$1]=$5
+        r_hname[$1]=$6
+        r_prefix[$1]=${7:-}
+    fi
+}
+X=x-access-token
+row open /open "one token" header ""
+row hs256 /hs256 "one token" header "$X: $(one "$tf_hs")"
+row hs256-nocache /hs256-nocache "one token" header "$X: $(one "$tf_hs")"
+for spec in rs256:rs ps256:rs es256:es eddsa:ed; do
+    IFS=: read -r name f <<< "$spec"
+    eval "tf=\$tf_$f"
+    if [ "$name" = ps256 ]; then
+        tf="$t/ps.1"
+        "$mint" PS256 "$k/rsa.key" 1 > "$tf"
+    fi
+    row "$name" "/$name" "one token" header "$X: $(one "$tf")"
+    row "$name-nocache" "/$name-nocache" "one token" header "$X: $(one "$tf")"
+done
+for p in $peers; do
+    for a in hs256 rs256; do
+        eval "tf=\$tf_${a:0:2}"
+        row "$p-$a" "/$p-$a" "one token" header "Authorization: Bearer $(one "$tf")"
+    done
+    [ "$p" = oauth2 ] && row oauth2-hs256-nocache /oauth2-hs256-nocache \
+        "one token" header "Authorization: Bearer $(one "$tf_hs")"
+done
+for spec in hs256:hs rs256:rs es256:es eddsa:ed; do
+    IFS=: read -r name f <<< "$spec"
+    eval "tf=\$tf_$f"
+    row "users-$name" "/$name" "many users" file "$tf" "$X"
+done
+for p in $peers; do
+    row "users-$p-hs256" "/$p-hs256" "many users" file "$tf_hs" Authorization "Bearer "
+    row "users-$p-rs256" "/$p-rs256" "many users" file "$tf_rs" Authorization "Bearer "
+done
+row keys1 /keys1 "key sets" file "$tf_k1" "$X"
+row keys100 /keys100 "key sets" file "$tf_k100" "$X"
+for f in claimheader nested scope expr; do
+    row "f-$f" "/f-$f" features file "$tf_hs" "$X"
+done
+row f-cookie /f-cookie features file "$tf_hs" Cookie "jwt="
+# (revocation with shmcb and redis, remote keys: a loc and a row each
+# when their branches land)
+
+# every row must answer 200 with its (first) token before anything is
+# timed
+for r in $rows; do
+    if [ "${r_kind[$r]}" = header ]; then
+        h=${r_header[$r]}
+    else
+        h="${r_hname[$r]}: ${r_prefix[$r]}$(one "${r_file[$r]}")"
+    fi
+    code=$(curl -s -o /dev/null -w '%{http_code}' ${h:+-H "$h"} \
+           "http://127.0.0.1:$port${r_path[$r]}/file.html")
     if [ "$code" != 200 ]; then
-        echo "bench: /$l answers $code with its token; left out"
-        locs=$(echo " $locs " | sed "s# $l # #")
+        echo "bench: /$r answers $code with its token; left out"
+        rows=$(echo " $rows " | sed "s# $r # #")
     fi
 done
+
+# /login and Basic, timed after the rows
+r_kind[login]=header r_path[login]=/login r_group[login]=login
+r_header[login]="Authorization: Basic ZGFlaGFuOjEyMzQ="
+r_kind[basic]=header r_path[basic]=/basic r_group[basic]=login
+r_header[basic]=${r_header[login]}
 
 rss() {
     local total=0 p
@@ -171,44 +296,83 @@ rss() {
     done
     echo $total
 }
-wrk_rps() {  # "requests/s failures" of one wrk run
-    local out rps bad
-    out=$(wrk -t2 -c32 -d"${secs}s" ${2:+-H "$2"} "$1")
-    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-    bad=$(echo "$out" | awk -F'[:, ]+' '/Non-2xx/ {n += $NF}
-        /Socket errors/ {n += $5 + $7 + $9 + $11} END {print n + 0}')
-    echo "${rps:-0} $bad"
+lua="$top/t/bench/tokens.lua"
+# "requests/s failures p99-ms" of one wrk run of row $1 ($2: seconds)
+wrk_row() {
+    local r=$1 url="http://127.0.0.1:$port${r_path[$1]}/file.html" out
+    if [ "${r_kind[$r]}" = header ]; then
+        out=$(wrk -t2 -c32 -d"${2}s" --latency ${r_header[$r]:+-H "${r_header[$r]}"} "$url")
+    else
+        out=$(wrk -t2 -c32 -d"${2}s" --latency -s "$lua" "$url" -- \
+              "${r_file[$r]}" "${r_hname[$r]}" "${r_prefix[$r]}")
+    fi
+    echo "$out" | awk '
+        /Requests\/sec/ {rps = $2}
+        /Non-2xx/ {bad += $NF}
+        /Socket errors/ {gsub(",", ""); bad += $4 + $6 + $8 + $10}
+        $1 == "99%" {v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+                     p99 = u == "us" ? v / 1000 : u == "s" ? v * 1000 : v}
+        END {printf "%s %d %s\n", rps ? rps : 0, bad, p99 ? p99 : 0}'
 }
 
-wrk -t2 -c32 -d2s "http://127.0.0.1:$port/open/file.html" >/dev/null
-rss0=$(rss)
 res="$run/results.txt"
 : > "$res"
-for ((r = 1; r <= rounds; r++)); do
-    for l in $locs; do
-        echo "$r $l $(wrk_rps "http://127.0.0.1:$port/$l/file.html" "${header[$l]}")" >> "$res"
+rss0= rss1= rss_a= rss_b= mem_a= mem_b=
+if [ "${BENCH_WRK:-1}" = 1 ]; then
+wrk -t2 -c32 -d2s "http://127.0.0.1:$port/open/file.html" >/dev/null
+# the many-users rows start warm: each process has seen most tokens.
+# BENCH_WARM seconds a row, by default time for two passes of both wrk
+# threads over the tokens at 5,000 requests/s (uncached EdDSA's pace
+# here): each token then reached each process with odds of 15 in 16
+warm_s=${BENCH_WARM:-$(( ntok * 4 / 5000 > 5 ? ntok * 4 / 5000 : 5 ))}
+for r in $rows; do
+    [ "${r_kind[$r]}" = file ] || continue
+    wrk -t2 -c32 -d"${warm_s}s" -s "$lua" "http://127.0.0.1:$port${r_path[$r]}/file.html" \
+        -- "${r_file[$r]}" "${r_hname[$r]}" "${r_prefix[$r]}" >/dev/null
+done
+rss0=$(rss)
+for ((n = 1; n <= rounds; n++)); do
+    for r in $rows; do
+        echo "$n $r $(wrk_row "$r" "$secs")" >> "$res"
     done
 done
 # /login (file provider, bcrypt cost 5) against the same provider behind
 # AuthType Basic on a static file, alternating
-basic="Authorization: Basic ZGFlaGFuOjEyMzQ="
-for ((r = 1; r <= rounds; r++)); do
-    echo "$r login $(wrk_rps "http://127.0.0.1:$port/login" "$basic")" >> "$res"
-    echo "$r basic $(wrk_rps "http://127.0.0.1:$port/basic/file.html" "$basic")" >> "$res"
+for ((n = 1; n <= rounds; n++)); do
+    echo "$n login $(wrk_row login "$secs")" >> "$res"
+    echo "$n basic $(wrk_row basic "$secs")" >> "$res"
 done
 rss1=$(rss)
-server_stop
 
-# What each Location costs httpd, free of the wrk noise: the same server
-# as one prefork process (httpd -X) under callgrind, counting only inside
-# ap_process_connection and dumping after each connection.  Per Location
-# one keep-alive connection of 200 requests warms it (caches filled),
-# then one of $ir_n (ab -k -c1) is counted.
+# the memory step: many-users HS256 tokens, resident memory after a
+# tenth of BENCH_MEM_SECONDS (default 60: about a million requests here)
+# and after all of it, with the requests served until then
+mem_run() {  # the requests one run of $1 seconds served
+    wrk -t2 -c32 -d"${1}s" -s "$lua" "http://127.0.0.1:$port/hs256/file.html" \
+        -- "$tf_hs" "$X" "" | awk '/requests in/ {print $1}'
+}
+mem_s=${BENCH_MEM_SECONDS:-60}
+mem_a=$(mem_run $(( (mem_s + 9) / 10 )))
+rss_a=$(rss)
+mem_b=$(( mem_a + $(mem_run $(( mem_s - (mem_s + 9) / 10 ))) ))
+rss_b=$(rss)
+fi
+server_stop
+sleep 1
+pcache=$(grep -o 'process cache: .*' "$run/error_log" | sed 's/^/  /')
+
+# What each row costs httpd, free of the wrk noise: the same server as
+# one prefork process (httpd -X) under callgrind, counting only inside
+# ap_process_connection and dumping after each connection.  Per row one
+# keep-alive connection warms it (200 requests, or for the many-users
+# rows one of each of BENCH_IR_TOKENS tokens, default 500), then one of
+# $ir_n is counted, both through t/bench/cycle.pl (ab cannot vary a
+# header), cycling the same tokens: the process cache holds them all.
 ir_n=${BENCH_IR_REQUESTS:-1000}
+ir_tok=${BENCH_IR_TOKENS:-500}
 ir="$run/ir.txt"
 : > "$ir"
-if [ "${BENCH_IR:-1}" = 1 ] && command -v valgrind >/dev/null \
-        && command -v ab >/dev/null; then
+if [ "${BENCH_IR:-1}" = 1 ] && command -v valgrind >/dev/null; then
     sed -e 's#^LoadModule mpm_event_module .*#LoadModule mpm_prefork_module '"$libexec"'/mod_mpm_prefork.so#' \
         -e '/^\(StartServers\|ServerLimit\|ThreadsPerChild\|MinSpareThreads\|MaxSpareThreads\|MaxRequestWorkers\) /d' \
         -e 's#^PidFile .*#PidFile "'"$run"'/cg/httpd.pid"#' \
@@ -230,28 +394,57 @@ if [ "${BENCH_IR:-1}" = 1 ] && command -v valgrind >/dev/null \
     # dump n (one per connection) once it is written
     dump_total() {
         local i
-        for i in $(seq 100); do
+        for i in $(seq 300); do
             [ -s "$run/cg/cg.out.$1" ] && grep -q '^totals:' "$run/cg/cg.out.$1" \
                 && break
             sleep 0.2
         done
         awk '/^totals:/ {print $2; exit}' "$run/cg/cg.out.$1" 2>/dev/null
     }
+    # the module's own instructions in a dump, its hooks inclusive, and
+    # of them the crypto primitive's: the HMAC, or the verify context
+    # and EVP_DigestVerify (what bench_core's floor runs)
+    module_ir() {
+        callgrind_annotate --auto=no --inclusive=yes --threshold=100 \
+            "$run/cg/cg.out.$1" \
+            2>/dev/null | awk '
+            /:(jwtauth_check_access|jwtauth_check_access_any|jwtauth_check_user|headers_fixup|authz_fixups|authz_log|authz_insert_error_filter|claim_check_authorization|scope_check_authorization|jwtauth_expr_lookup) / {
+                gsub(",", "", $1); n += $1
+            }
+            /:(hmac_compute|pkey_ctx|EVP_DigestVerify) / {
+                gsub(",", "", $1); c += $1
+            } END {print n + 0, c + 0}'
+    }
     dump_total 1 >/dev/null         # the probe's connection
     part=1
-    for l in $locs; do
-        url="http://127.0.0.1:$port/$l/file.html"
-        h=(); [ -n "${header[$l]}" ] && h=(-H "${header[$l]}")
-        ab -q -k -n 200 "${h[@]}" "$url" >/dev/null 2>&1
+    for r in $rows; do
+        [ "${r_group[$r]}" = "one token" ] || [ "${r_group[$r]}" = "many users" ] \
+            || [ "${r_group[$r]}" = "key sets" ] || [ "${r_group[$r]}" = features ] \
+            || continue
+        # every row through the same client (cycle.pl), so that the
+        # totals compare: a one-token row cycles a file of one token
+        if [ "${r_kind[$r]}" = header ]; then
+            tfile="$run/cg/$r.token"
+            hn=${r_header[$r]%%: *}
+            echo "${r_header[$r]#*: }" > "$tfile"
+            [ -n "${r_header[$r]}" ] || hn=""
+            cyc=("$top/t/bench/cycle.pl" "$port" "${r_path[$r]}/file.html" \
+                 "$tfile" "$hn" "")
+            warm=200
+        else
+            cyc=("$top/t/bench/cycle.pl" "$port" "${r_path[$r]}/file.html" \
+                 "${r_file[$r]}" "${r_hname[$r]}" "${r_prefix[$r]}")
+            warm=$ir_tok
+        fi
+        "${cyc[@]}" "$warm" "$ir_tok" >/dev/null
         part=$((part + 1))
         dump_total "$part" >/dev/null
-        ok=$(ab -q -k -n "$ir_n" "${h[@]}" "$url" 2>/dev/null \
-             | awk '/^Complete requests/ {c = $3} /^Failed requests/ {f = $3}
-                    /^Non-2xx/ {f += $3} END {print c - f}')
+        ok=$("${cyc[@]}" "$ir_n" "$ir_tok")
         part=$((part + 1))
         total=$(dump_total "$part")
         [ "$ok" = "$ir_n" ] && [ -n "$total" ] \
-            && echo "$l $((total / ir_n))" >> "$ir"
+            && echo "$r $((total / ir_n)) $(module_ir "$part" \
+                    | awk -v n="$ir_n" '{print int($1 / n), int($2 / n)}')" >> "$ir"
     done
     kill -TERM "$vg" 2>/dev/null
     for i in $(seq 50); do
@@ -262,48 +455,88 @@ if [ "${BENCH_IR:-1}" = 1 ] && command -v valgrind >/dev/null \
     wait "$vg" 2>/dev/null
 fi
 
+# ---- the report
+for r in $rows login basic; do echo "$r ${r_group[$r]// /_}"; done > "$run/groups.txt"
 echo "mod_jwtauth bench: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
 echo "$(apache2 -v 2>/dev/null | head -1 | sed 's/Server version: //'), event MPM 2 x 32 threads;" \
-     "wrk -t2 -c32 -d${secs}s, $rounds alternating rounds, loopback"
-perl -e '
-    my ($file, $ref) = @ARGV;
-    my (%rps, %open, @order);
+     "wrk -t2 -c32 -d${secs}s --latency, $rounds alternating rounds, loopback;" \
+     "$ntok tokens for the many-users rows; $(date -u +%Y-%m-%d)"
+BENCH_MD=${BENCH_MD:-0} perl -e '
+    my ($file, $groups, $ir) = @ARGV;
+    my (%g, %rps, %p99, %open, %bad, @order, %ir, %mod, %prim, @irorder);
+    open my $gh, "<", $groups or die;
+    while (<$gh>) { my ($r, $gr) = split; ($g{$r} = $gr) =~ tr/_/ /; }
     open my $fh, "<", $file or die;
-    my %bad;
     while (<$fh>) {
-        my ($r, $l, $v, $b) = split;
-        push @order, $l unless exists $rps{$l};
-        push @{ $rps{$l} }, [$r, $v];
-        $bad{$l} += $b;
-        $open{$r} = $v if $l eq "open";
+        my ($n, $r, $v, $b, $p) = split;
+        push @order, $r unless exists $rps{$r};
+        push @{ $rps{$r} }, [$n, $v];
+        push @{ $p99{$r} }, $p;
+        $bad{$r} += $b;
+        $open{$n} = $v if $r eq "open";
     }
-    sub median { my @s = sort { $a <=> $b } @_; $s[$#s / 2] }
-    printf "%-22s %12s %10s\n", "Location", "requests/s", "ratio";
-    for my $l (@order) {
-        my @v = map { $_->[1] } @{ $rps{$l} };
-        my $den = $l =~ /^(login|basic)$/ ? undef : 1;
-        my @ratio = $den ? map { $open{$_->[0]} ? $_->[1] / $open{$_->[0]} : 0 }
-                              @{ $rps{$l} } : ();
-        printf "%-22s %12.0f %10s%s\n", "/$l", median(@v),
-            @ratio ? sprintf("%.2f", median(@ratio)) : "",
-            $bad{$l} ? "   ($bad{$l} failed requests)" : "";
+    sub median { my @s = sort { $a <=> $b } @_; @s ? $s[$#s / 2] : 0 }
+    my @md;
+    my $last = "";
+    printf "\n%-24s %12s %8s %9s\n", "row", "requests/s", "ratio", "p99 ms";
+    push @md, "| row | requests/s | ratio | p99 ms |", "|---|---:|---:|---:|";
+    for my $r (@order) {
+        next if $r =~ /^(login|basic)$/;
+        if ($g{$r} ne $last) {
+            print "-- $g{$r}\n";
+            push @md, "| **$g{$r}** | | | |";
+            $last = $g{$r};
+        }
+        my @v = map { $_->[1] } @{ $rps{$r} };
+        my @ratio = map { $open{$_->[0]} ? $_->[1] / $open{$_->[0]} : 0 }
+                        @{ $rps{$r} };
+        my ($m, $ra, $p) = (median(@v), median(@ratio), median(@{ $p99{$r} }));
+        printf "%-24s %12.0f %8.2f %9.2f%s\n", $r, $m, $ra, $p,
+            $bad{$r} ? "   ($bad{$r} failed requests)" : "";
+        push @md, sprintf "| %s | %.0f | %.2f | %.2f |%s", $r, $m, $ra, $p,
+            $bad{$r} ? " ($bad{$r} failed)" : "";
     }
-    my %m = map { $_ => median(map { $_->[1] } @{ $rps{$_} }) } qw(login basic);
-    printf "/login vs Basic on a static file: %.2f\n",
-        $m{basic} ? $m{login} / $m{basic} : 0;
-' "$res"
-echo "httpd resident memory: $rss0 kB before, $rss1 kB after"
-if [ -s "$ir" ]; then
-    echo
-    echo "instructions per request (httpd -X, prefork, callgrind; $ir_n keep-alive requests after 200 of warm-up)"
-    awk '$1 == "open" {o = $2} {l[NR] = $1; v[NR] = $2}
-        END {
-            printf "%-22s %12s %10s %8s\n", "Location", "instr/req", "added", "x /open"
-            for (i = 1; i <= NR; i++)
-                printf "%-22s %12d %10d %8.2f\n", "/" l[i], v[i], v[i] - o, v[i] / o
-        }' "$ir"
-else
-    echo "(instructions per request not measured: BENCH_IR=0, or no valgrind or ab)"
-fi
+    my %m = map { $_ => median(map { $_->[1] } @{ $rps{$_} || [] }) } qw(login basic);
+    printf "/login vs Basic on a static file: %.0f vs %.0f requests/s, %.2f\n",
+        $m{login}, $m{basic}, $m{basic} ? $m{login} / $m{basic} : 0;
+    print "\n", join("\n", @md), "\n" if $ENV{BENCH_MD};
+    exit 0 unless -s $ir;
+    open my $ih, "<", $ir or die;
+    while (<$ih>) {
+        my ($r, $t, $mo, $pr) = split;
+        push @irorder, $r;
+        $ir{$r} = $t;
+        $mod{$r} = $mo;
+        $prim{$r} = $pr;
+    }
+    my $o = $ir{open} || 1;
+    print "\ninstructions per request (httpd -X, prefork, callgrind):",
+          " total, added to /open, the module hooks\x27 own, and for the",
+          " uncached rows what the module adds beyond the crypto primitive",
+          " (the HMAC, or the verify context and EVP_DigestVerify, in the",
+          " same run)\n";
+    printf "%-24s %10s %10s %8s %10s %10s\n", "row", "instr/req", "added",
+        "x /open", "module", "beyond";
+    @md = ("| row | instructions/request | added | × unguarded | module | beyond the primitive |",
+           "|---|---:|---:|---:|---:|---:|");
+    for my $r (@irorder) {
+        my $peer = $r =~ /oauth2|openidc/;
+        my $beyond = !$peer && $prim{$r} ? $mod{$r} - $prim{$r} : "";
+        my $m = $peer || $r eq "open" ? "" : $mod{$r};
+        printf "%-24s %10d %10d %8.2f %10s %10s\n", $r, $ir{$r}, $ir{$r} - $o,
+            $ir{$r} / $o, $m, $beyond;
+        push @md, sprintf "| %s | %d | %d | %.2f | %s | %s |", $r, $ir{$r},
+            $ir{$r} - $o, $ir{$r} / $o, $m, $beyond;
+    }
+    print "\n", join("\n", @md), "\n" if $ENV{BENCH_MD};
+' "$res" "$run/groups.txt" "$ir"
+[ -s "$ir" ] || echo "(instructions per request not measured: BENCH_IR=0, or no valgrind)"
+echo
+echo "httpd resident memory: $rss0 kB after warming, $rss1 kB after the rounds"
+echo "memory step ($ntok HS256 tokens): $rss_a kB after $mem_a requests," \
+     "$rss_b kB after $mem_b ($(awk -v a="$rss_a" -v b="$rss_b" \
+     'BEGIN {printf "%+.1f %%", a ? (b - a) * 100 / a : 0}'))"
+echo "process caches at exit:"
+echo "${pcache:-  (none reported)}"
 [ -n "$peer_note" ] && echo "skipped:$peer_note"
 exit 0

@@ -5,13 +5,13 @@
  * A row per member of jwt_policy_t (and per part of a key's identity):
  * a policy that differs from the base in that member alone must not be
  * the same (jwt_policy_same), must not share a fingerprint, and must not
- * take a result that the thread cache or the shared tier holds for the
- * base.  A copy made of new objects with equal values must be the same
- * in all four places.  t/unit/policy_drop.sh deletes each member from
- * the table in turn and checks that this program then fails.  Remote
- * sets (sources): the ring, its bound issuer and their number are rows;
- * the ring's current set is in the fingerprint (the same keys again:
- * the same; another key or none: another).
+ * take a result that the thread cache, the process cache or the shared
+ * tier holds for the base.  A copy made of new objects with equal values
+ * must be the same in all five places.  t/unit/policy_drop.sh deletes
+ * each member from the table in turn and checks that this program then
+ * fails.  Remote sets (sources): the ring, its bound issuer and their
+ * number are rows; the ring's current set is in the fingerprint (the
+ * same keys again: the same; another key or none: another).
  */
 #include <stdlib.h>
 #include <apr_general.h>
@@ -237,6 +237,38 @@ static int thread_answer(const jwt_policy_t *p, const jwt_policy_t *q,
     return hit;
 }
 
+/* The same through the process-wide cache: accepted under p by one
+ * thread's cache, looked up under q by another's (no slots of their own:
+ * only the jwt_pcache_t behind both can answer). */
+static int process_answer(const jwt_policy_t *p, const jwt_policy_t *q,
+                          const char *tok)
+{
+    apr_pool_t *cp;
+    jwt_pcache_t *pc;
+    jwt_cache_t *a = jwt_cache_create(0), *b = jwt_cache_create(0);
+    jwt_error_t err;
+    jwt_t *jwt;
+    int hit = -1;
+
+    apr_pool_create(&cp, pool);
+    pc = jwt_pcache_create(cp, 1 << 20);
+    jwt_cache_attach(a, pc);
+    jwt_cache_attach(b, pc);
+    if (pc && jwt_verify_cached(&jwt, pool, a, tok, strlen(tok), p, NOW, 1,
+                                NULL, &hit, &err)) {
+        jwt_verify_cached(&jwt, pool, b, tok, strlen(tok), q, NOW, 1, NULL,
+                          &hit, &err);
+    }
+    else {
+        printf("# base refused the token, or no process cache\n");
+        hit = -1;
+    }
+    jwt_cache_destroy(a);
+    jwt_cache_destroy(b);
+    apr_pool_destroy(cp);
+    return hit;
+}
+
 static int shared_answer(const jwt_policy_t *p, const jwt_policy_t *q,
                          const char *tok)
 {
@@ -401,6 +433,9 @@ int main(void)
     got = shared_answer(&p, &q, rs_token);
     ok(got == JWT_CACHE_SHARED, "equal copy: shared tier hit (got %d, "
        "expected %d)", got, JWT_CACHE_SHARED);
+    got = process_answer(&p, &q, rs_token);
+    ok(got == JWT_CACHE_PROCESS, "equal copy: process cache hit (got %d, "
+       "expected %d)", got, JWT_CACHE_PROCESS);
 
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         const row_t *r = &rows[i];
@@ -419,6 +454,9 @@ int main(void)
            "answer (got %d, expected %d)", r->member, got, JWT_CACHE_MISS);
         got = shared_answer(&p, &q, tok);
         ok(got == JWT_CACHE_MISS, "%s differs: the shared tier does not "
+           "answer (got %d, expected %d)", r->member, got, JWT_CACHE_MISS);
+        got = process_answer(&p, &q, tok);
+        ok(got == JWT_CACHE_MISS, "%s differs: the process cache does not "
            "answer (got %d, expected %d)", r->member, got, JWT_CACHE_MISS);
     }
 
