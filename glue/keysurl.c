@@ -23,8 +23,9 @@
  * scopes that have no other key answer 503 (access.c).
  *
  * At startup (post_config of the real start: apachectl -t never comes
- * here) each source is read from the store; one with nothing there is
- * fetched once, bounded by its timeout.
+ * here) each source is read from the store; those with nothing there are
+ * fetched once, all of them within one timeout (the longest of theirs):
+ * a source whose turn comes after that is left to the fetcher.
  */
 #include <errno.h>
 #include <string.h>
@@ -439,6 +440,10 @@ int jwtauth_keys_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 /* ---------------------------------------------------------------- */
 /* fetching                                                         */
 
+/* While post_config fetches (one thread, before any child exists): when
+ * the startup's time for fetching ends; 0 otherwise. */
+static apr_time_t startup_deadline;
+
 typedef struct {
     apr_pool_t *p;
     char *data;
@@ -492,9 +497,21 @@ static const char *http_get(apr_pool_t *p, const keys_source *src,
     const char *why;
     long status = 0;
     int plain = 0;
+    apr_interval_time_t timeout = src->timeout;
 
     if ((why = remote_url_refused(p, url, &plain))) {
         return apr_psprintf(p, "%s %s", url, why);
+    }
+    if (startup_deadline) {
+        apr_interval_time_t left = startup_deadline - apr_time_now();
+
+        if (left < apr_time_from_msec(1)) {
+            return apr_psprintf(p, "%s: not fetched at startup, whose time "
+                                "for fetches (the longest "
+                                "JWTAuthKeysTimeout) is spent; the fetcher "
+                                "tries it next", url);
+        }
+        timeout = left < timeout ? left : timeout;
     }
     if (!(c = curl_easy_init())) {
         return "libcurl: no handle";
@@ -513,9 +530,9 @@ static const char *http_get(apr_pool_t *p, const keys_source *src,
         curl_easy_setopt(c, CURLOPT_CAINFO, src->ca);
     }
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-                     (long)apr_time_as_msec(src->timeout));
+                     (long)apr_time_as_msec(timeout));
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)apr_time_as_msec(src->timeout));
+                     (long)apr_time_as_msec(timeout));
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
                      (curl_off_t)MAX_DOCUMENT);
@@ -1000,6 +1017,7 @@ int jwtauth_keys_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     apr_shm_t *shm;
     apr_status_t rv;
     apr_size_t size;
+    apr_interval_time_t budget = 0;
     int i;
 
     /* the first reading of the configuration only checks it */
@@ -1034,14 +1052,23 @@ int jwtauth_keys_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     }
     slots = apr_shm_baseaddr_get(shm);
     memset(slots, 0, size);
+    /* every fetch of the startup within one timeout, the longest */
+    for (i = 0; i < sources->nelts; i++) {
+        keys_source *src = APR_ARRAY_IDX(sources, i, keys_source *);
+
+        budget = src->timeout > budget ? src->timeout : budget;
+    }
+    startup_deadline = apr_time_now() + budget;
     for (i = 0; i < sources->nelts; i++) {
         keys_source *src = APR_ARRAY_IDX(sources, i, keys_source *);
 
         if (!(src->store_path = store_name(pconf, src))) {
+            startup_deadline = 0;
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         source_start(pconf, ptemp, s, src);
     }
+    startup_deadline = 0;
     wd_get = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
     wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
     if (!wd_get || !wd_register) {
