@@ -451,9 +451,17 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
                                 &err)) {
         res->result = RESULT_INVALID;
         res->reason = jwt_error_name(err.code);
-        /* a kid no current key has: the IdP may have rotated */
+        /* a kid no current key has: the IdP may have rotated; and when
+         * the scope's only keys are remote sets that are all empty,
+         * nothing was tried: the fault is not the token's (503).  Asked
+         * here, on the failure path only, not on every request. */
         if (err.code == JWT_ERR_KEY && conf->policy.sources) {
             jwtauth_keys_refetch(&conf->policy);
+            if ((!conf->keys || !conf->keys->nelts)
+                && !jwtauth_keys_available(&conf->policy)) {
+                res->result = RESULT_NO_KEYS;
+                res->reason = "keys_unavailable";
+            }
         }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "JWTAuth: token refused (%s): %s", res->reason,
@@ -718,8 +726,9 @@ static int no_key(request_rec *r, const jwtauth_dir_conf *conf,
         return OK;
     }
     if (conf->policy.sources && conf->policy.sources->nelts > 0) {
-        return jwtauth_keys_available(&conf->policy) ? OK
-               : keys_unavailable(r, conf, any_phase);
+        /* keys somewhere: whether a set is at hand is asked only when a
+         * token finds no key (validate: RESULT_NO_KEYS) */
+        return OK;
     }
     if (!any_phase) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "JWTAuth %s but no key "
@@ -794,6 +803,9 @@ static int token_phase(request_rec *r, int any_phase)
     if (res->result == RESULT_UNAVAILABLE) {
         return jwtauth_session_unavailable(r);
     }
+    if (res->result == RESULT_NO_KEYS) {
+        return keys_unavailable(r, conf, 0);
+    }
     return res->result == RESULT_BAD_REQUEST
            ? bad_request(r) : deny(r, res->result == RESULT_INVALID);
 }
@@ -841,6 +853,9 @@ int jwtauth_check_user(request_rec *r)
     }
     if (res && res->result == RESULT_UNAVAILABLE) {
         return jwtauth_session_unavailable(r);
+    }
+    if (res && res->result == RESULT_NO_KEYS) {
+        return keys_unavailable(r, conf, 0);
     }
     return deny(r, res && res->result == RESULT_INVALID);
 }

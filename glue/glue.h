@@ -216,6 +216,8 @@ typedef enum {
     RESULT_CSRF,                        /* a valid cookie, cross-site: 403 */
     RESULT_UNAVAILABLE,                 /* the session store cannot say
                                          * whether it is revoked: 503 */
+    RESULT_NO_KEYS,                     /* a scope whose only keys are
+                                         * remote sets, all empty: 503 */
     RESULT_VALID
 } jwtauth_result_e;
 

@@ -773,6 +773,13 @@ static int token_refusal(request_rec *r, const jwtauth_dir_conf *conf,
     if (res->result == RESULT_UNAVAILABLE) {
         return jwtauth_session_unavailable(r);
     }
+    if (res->result == RESULT_NO_KEYS) {
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_itoa(r->pool, jwtauth_keys_retry_after(
+                                             &conf->policy)));
+        return json_refusal(r, HTTP_SERVICE_UNAVAILABLE,
+                            MSG_KEYS_UNAVAILABLE);
+    }
     if (res->result == RESULT_BAD_REQUEST) {
         return json_refusal(r, HTTP_BAD_REQUEST, MSG_BAD_REQUEST);
     }

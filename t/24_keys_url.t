@@ -20,7 +20,7 @@ use JWTTest;
 use KeysServer;
 use TestIdP;
 
-plan tests => 94, need_module('mod_jwtauth.c');
+plan tests => 96, need_module('mod_jwtauth.c');
 
 my $dir = tempdir(CLEANUP => 1);
 chmod 0755, $dir;
@@ -106,6 +106,8 @@ my @main = (
     # nothing listens: never a key
     '<Location /dead>', 'JWTAuth On',
     "JWTAuthKeysURL https://127.0.0.1:$dead/jwks", '</Location>',
+    '<Location /deadopt>', 'JWTAuth Optional',
+    "JWTAuthKeysURL https://127.0.0.1:$dead/jwks", '</Location>',
     # the IdP's certificate for another name, and a self-signed one
     '<Location /wronghost>', 'JWTAuth On',
     'JWTAuthKeysURL https://127.0.0.1:' . $idp->port('wronghost')
@@ -164,7 +166,13 @@ for my $row (@scopes) {
     like($r->{headers}{'retry-after'} // '', qr/^\d+$/, 'with Retry-After');
     is($r->{content}, '{"message": "Token keys are unavailable!"}',
        'and the JSON message');
-    is($srv->get('/dead/')->{status}, 503, 'a request without a token too');
+    # without a token the client is at fault: the seed's 401, and under
+    # Optional an anonymous request
+    is($srv->get('/dead/')->{status}, 401, 'a request without a token: 401');
+    is($srv->get('/deadopt/')->{status}, 200,
+       'JWTAuth Optional, no token: served anonymously');
+    is($srv->get('/deadopt/', $t0)->{status}, 503,
+       'JWTAuth Optional with a token: 503');
 }
 for my $p (['/wronghost/', 'host name mismatch'],
            ['/untrusted/', 'unknown CA']) {
