@@ -329,6 +329,20 @@ static int key_from_pkey(jwt_key_t **out, apr_pool_t *p, EVP_PKEY *pkey,
 /* ---------------------------------------------------------------- */
 /* PEM                                                              */
 
+/* Does text (len bytes, not NUL-terminated: a file's or a fetched
+ * document's bytes) hold s?  Only its len bytes are read. */
+static int contains(const char *text, size_t len, const char *s)
+{
+    size_t n = strlen(s), i;
+
+    for (i = 0; n <= len && i <= len - n; i++) {
+        if (!memcmp(text + i, s, n)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int key_from_pem(jwt_key_t **out, apr_pool_t *p, const char *text,
                         size_t len, const char *kid, int want_private,
                         jwt_error_t *err)
@@ -339,7 +353,7 @@ static int key_from_pem(jwt_key_t **out, apr_pool_t *p, const char *text,
     X509 *cert = NULL;
     const unsigned char *data = (const unsigned char *)text;
     size_t left = len;
-    int is_cert = strstr(text, "-----BEGIN CERTIFICATE-----") != NULL;
+    int is_cert = contains(text, len, "-----BEGIN CERTIFICATE-----");
 
     if (is_cert && !want_private) {
         if ((bio = BIO_new_mem_buf(text, (int)len))
@@ -363,7 +377,7 @@ static int key_from_pem(jwt_key_t **out, apr_pool_t *p, const char *text,
     if (!pkey) {
         jwt_set_err(err, JWT_ERR_KEY, want_private
                     ? "no PEM private key found"
-                    : strstr(text, "PRIVATE KEY-----")
+                    : contains(text, len, "PRIVATE KEY-----")
                     ? "a private key where a public one belongs: give its "
                       "public half (openssl pkey -pubout)"
                     : "no PEM public key or certificate found");
@@ -759,7 +773,8 @@ int jwt_keys_load_ex(apr_array_header_t *keys, apr_pool_t *p,
     if (skipped) {
         *skipped = skips;
     }
-    while (s < text + len && strchr(" \t\r\n", *s)) {
+    /* (strchr would count a NUL byte as one of them) */
+    while (s < text + len && *s && strchr(" \t\r\n", *s)) {
         s++;
     }
     if (s == text + len || *s != '{') {

@@ -516,11 +516,40 @@ static void test_hostile(void)
     }
 }
 
+/* A key file's text is read within its length only: no byte past it
+ * decides anything, and a NUL byte is no blank. */
+static void test_bounds(void)
+{
+    static const char pem[] = "junk-----BEGIN PRIVATE KEY-----";
+    char jwk[128];
+    const char *body = "{\"kty\":\"oct\",\"k\":\""
+                       "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\"}";
+    apr_array_header_t *keys = apr_array_make(pool, 1, sizeof(jwt_key_t *));
+    jwt_error_t err;
+    int r;
+
+    memset(&err, 0, sizeof(err));
+    r = jwt_keys_load(keys, pool, pem, 4, NULL, 0, &err);
+    ok(!r && err.reason
+       && !strcmp(err.reason, "no PEM public key or certificate found"),
+       "a PEM marker after len is not read: got %s, want 'no PEM public "
+       "key or certificate found'", err.reason ? err.reason : "success");
+    jwk[0] = '\0';
+    memcpy(jwk + 1, body, strlen(body) + 1);
+    r = jwt_keys_load(keys, pool, body, strlen(body), NULL, 0, &err);
+    ok(r, "control: the JWK loads: %s", r ? "ok" : err.reason);
+    memset(&err, 0, sizeof(err));
+    r = jwt_keys_load(keys, pool, jwk, strlen(body) + 1, NULL, 0, &err);
+    ok(!r, "the same JWK after a NUL byte is refused: got %s, want a "
+       "refusal", r ? "loaded" : err.reason);
+}
+
 int main(void)
 {
     apr_initialize();
     apr_pool_create(&pool, NULL);
     test_providers();
     test_hostile();
+    test_bounds();
     return done_testing();
 }
