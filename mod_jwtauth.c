@@ -6,6 +6,8 @@
  * them); all JOSE work is done by the core in jose/, which knows nothing
  * of httpd.
  */
+#include <string.h>
+
 #include "ap_config.h"
 #include "ap_provider.h"
 #include "httpd.h"
@@ -48,6 +50,30 @@ static void jwtauth_child_init(apr_pool_t *p, server_rec *s)
     jwtauth_keys_child_init(p, s);
 }
 
+/* The module's handlers (SetHandler jwtauth-*) behind one hook: every
+ * request httpd serves asks each handler hook in turn, so a request for
+ * anything else pays one look at r->handler here rather than one call
+ * into each of the six.  Each handler still checks its own name. */
+static int jwtauth_handler(request_rec *r)
+{
+    static int (*const handlers[])(request_rec *) = {
+        jwtauth_login_handler, jwtauth_jwks_handler,
+        jwtauth_resource_handler, jwtauth_metrics_handler,
+        jwtauth_logout_handler, jwtauth_refresh_handler
+    };
+    int i, rv;
+
+    if (!r->handler || strncmp(r->handler, "jwtauth-", 8)) {
+        return DECLINED;
+    }
+    for (i = 0; i < (int)(sizeof(handlers) / sizeof(handlers[0])); i++) {
+        if ((rv = handlers[i](r)) != DECLINED) {
+            return rv;
+        }
+    }
+    return DECLINED;
+}
+
 static void register_hooks(apr_pool_t *p)
 {
     /* child_init before mod_watchdog's starts the threads: the child's
@@ -83,12 +109,7 @@ static void register_hooks(apr_pool_t *p)
     jwtauth_authz_hooks(p);
     jwtauth_headers_hooks(p);
     ap_hook_expr_lookup(jwtauth_expr_lookup, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(jwtauth_login_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(jwtauth_jwks_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(jwtauth_resource_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(jwtauth_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(jwtauth_logout_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(jwtauth_refresh_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(jwtauth_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, jwtauth_metrics_status, NULL, NULL,
                       APR_HOOK_MIDDLE);
 }
