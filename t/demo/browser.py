@@ -99,9 +99,29 @@ def submit(d, element):
         == 'complete')
 
 
+def fill(d, name, value):
+    """Type value into the field called name once the page holds it.
+    Right after a navigation ChromeDriver can still answer for the
+    document that went ("Node with given id does not belong to the
+    document", seen once in CI): look again until WAIT runs out, then
+    fail as before."""
+    def typed(d):
+        try:
+            field = d.find_element(By.NAME, name)
+            field.clear()
+            field.send_keys(value)
+            return field.get_attribute('value') == value
+        except WebDriverException:
+            return False
+    WebDriverWait(d, WAIT).until(typed)
+
+
 def login(d, user, password):
-    d.find_element(By.NAME, 'username').send_keys(user)
-    d.find_element(By.NAME, 'password').send_keys(password)
+    WebDriverWait(d, WAIT).until(
+        lambda d: d.execute_script('return document.readyState')
+        == 'complete')
+    fill(d, 'username', user)
+    fill(d, 'password', password)
     submit(d, d.find_element(By.CSS_SELECTOR, '#login button'))
 
 
