@@ -515,6 +515,24 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
     return res;
 }
 
+/* Does t hold a name beginning with prefix (without case, as tables
+ * compare names)?  A subrequest's copy of its parent's variables does,
+ * and so may what SetEnvIf or a RewriteRule set before this hook. */
+static int has_prefixed(const apr_table_t *t, const char *prefix)
+{
+    const apr_array_header_t *a = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
+    size_t n = strlen(prefix);
+    int i;
+
+    for (i = 0; i < a->nelts; i++) {
+        if (e[i].key && !strncasecmp(e[i].key, prefix, n)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Export the claims as JWT_CLAIM_<name> (jwt_claims_env: only names
  * that reach CGI unchanged, and none that another claim shares without
  * case); what is left out is logged once per request.  cached: the same
@@ -527,12 +545,22 @@ static void export_claims(request_rec *r, const jwt_claims_t *claims,
     const apr_array_header_t *vars = cached && !APLOGrinfo(r) ? cached
         : jwt_claims_env(r->pool, claims, CLAIM_PREFIX,
                          APLOGrinfo(r) ? &skipped : NULL);
-    int i;
+    int i, add = vars->nelts && !has_prefixed(r->subprocess_env,
+                                              CLAIM_PREFIX);
 
+    /* the names are distinct without case (jwt_claims_env): while the
+     * table holds none of them, adding each is setting each, without
+     * apr_table_setn's walk over the names before it (they share their
+     * first letter and checksum: each walk compared them all) */
     for (i = 0; i < vars->nelts; i++) {
         const jwt_env_t *v = &APR_ARRAY_IDX(vars, i, jwt_env_t);
 
-        apr_table_setn(r->subprocess_env, v->name, v->value);
+        if (add) {
+            apr_table_addn(r->subprocess_env, v->name, v->value);
+        }
+        else {
+            apr_table_setn(r->subprocess_env, v->name, v->value);
+        }
     }
     if (skipped && skipped->nelts) {
         const char *names = "";

@@ -61,9 +61,9 @@ my $role_tests = 0;
 $role_tests += $_->[2] == 200 ? 3 : 1 for @role_rows;
 
 # one condition: Apache::Test reads only a single value after the plan
-plan tests => 5 * @env_rows + $role_tests + 1,
+plan tests => 5 * @env_rows + $role_tests + 1 + 3,
     need(need_cgi(), need_module('mod_jwtauth.c', 'mod_headers.c',
-                                 'mod_alias.c'),
+                                 'mod_alias.c', 'mod_setenvif.c'),
          { 'CGI scripts do not start under the one-process valgrind run'
            => ($ENV{JWTAUTH_WRAP} // '') ne 'valgrind' });
 
@@ -130,3 +130,20 @@ is(join(' ', map { "$_=" . ($env->{$_} // 'none') }
              qw(JWT_CLAIM_sub JWT_CLAIM_exp)),
    "JWT_CLAIM_sub=daehan JWT_CLAIM_exp=$EXP",
    'sub and exp exported beside a case clash');
+
+# set before the access check under the claims' names (SetEnvIf): the
+# token's values replace them, whatever the case of the name set; seen
+# on a static page (a CGI's start compresses the table, last value
+# winning, which would hide a variable left in front)
+$res = GET('/export-preset/hello.html',
+           'x-access-token' => claims_token('"role":"user"'));
+is($res->header('X-Env-Role') // '', 'user',
+   'JWT_CLAIM_role set before the check: the token\'s value in the table');
+is($res->header('X-Env-Sub') // '', 'daehan',
+   'jwt_claim_SUB set before the check: the token\'s sub in the table');
+$res = GET('/export-preset/env.cgi',
+           'x-access-token' => claims_token('"role":"user"'));
+$env = eval { json_decode($res->content) } || {};
+is(join(' ', map { "$_=$env->{$_}" } sort grep { /^JWT_CLAIM_role$/i }
+             keys %$env), 'JWT_CLAIM_role=user',
+   'the CGI sees JWT_CLAIM_role once, with the token\'s value');
