@@ -79,6 +79,9 @@ void jwtauth_derive_policy(jwtauth_dir_conf *conf)
 {
     int i;
 
+    /* all bytes set (padding too): a cache entry's copy compares with
+     * one memcmp (jwt_policy_same) */
+    memset(&conf->policy, 0, sizeof(conf->policy));
     /* unset: every algorithm the scope's keys can run (each key is bound
      * to its own, so this never lets one key run another's); merges run
      * per request, so the keys are only walked when needed */
@@ -107,6 +110,12 @@ void jwtauth_derive_policy(jwtauth_dir_conf *conf)
     conf->policy.token_header = jwtauth_conf_header(conf);
 }
 
+/* A record as create makes it, before any directive: a section that
+ * sets none of ours (a <Location /> for another module's directives)
+ * merges as its parent.  Its pointers are static strings or NULL. */
+static jwtauth_dir_conf pristine;
+static int pristine_made;
+
 void *create_jwtauth_dir_config(apr_pool_t *p, char *dir)
 {
     jwtauth_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
@@ -126,15 +135,28 @@ void *create_jwtauth_dir_config(apr_pool_t *p, char *dir)
     conf->keys_max_stale = UNSET;
     conf->keys_timeout = UNSET;
     jwtauth_derive_policy(conf);
+    if (!pristine_made) {
+        memcpy(&pristine, conf, sizeof(pristine));
+        pristine_made = 1;
+    }
     return conf;
 }
 
 #define MERGE_PTR(f) conf->f = add->f ? add->f : base->f
 
+/* httpd merges per request, once for each section that applies.  A
+ * section without our directives (its record byte for byte as create
+ * made it: every member unset, so every member comes from base) gives
+ * base itself, which is read-only from startup on. */
 void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
 {
     jwtauth_dir_conf *base = basev, *add = addv;
-    jwtauth_dir_conf *conf = apr_palloc(p, sizeof(*conf));
+    jwtauth_dir_conf *conf;
+
+    if (pristine_made && !memcmp(add, &pristine, sizeof(*add))) {
+        return base;
+    }
+    conf = apr_palloc(p, sizeof(*conf));
 
     conf->enabled = add->enabled != UNSET ? add->enabled : base->enabled;
     conf->cors_preflight = add->cors_preflight != UNSET ? add->cors_preflight

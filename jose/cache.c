@@ -157,7 +157,7 @@ static void thread_store(cache_entry_t *e, const char *token, size_t len,
     jwt_claims_copy(&e->claims, e->blob, &jwt->claims);
     memcpy(e->token, token, len);
     e->len = len;
-    e->policy = *pol;
+    memcpy(&e->policy, pol, sizeof(e->policy)); /* padding too */
     e->generation = generation;
     e->alg = jwt->alg;
 }
@@ -540,7 +540,7 @@ static void pcache_store(jwt_pcache_t *pc, apr_pool_t *p, apr_uint64_t h,
     e->bytes = cost;
     e->len = len;
     e->generation = generation;
-    e->policy = *pol;
+    memcpy(&e->policy, pol, sizeof(e->policy)); /* padding too */
     e->alg = jwt->alg;
     memcpy(e->token, token, len);
     if (jwt->kid) {
