@@ -463,8 +463,11 @@ remote_code=000
     sleep 0.5
 done
 if [ "$remote_code" != 200 ]; then
+    # the fetcher's last word on it (the URL and the failure, no key)
+    why=$(grep -o 'JWTAuth: \(no keys yet from\|fetching the keys failed\).*' \
+          "$run/error_log" | tail -1)
     echo "bench: the remote JWK Set rows left out: a token of it answers" \
-         "$remote_code after 30 s (${idp_note:-see $run/error_log})"
+         "$remote_code after 30 s (${idp_note:-${why:-see $run/error_log}})"
     skip_note="$skip_note remote keys rows: the set did not load (answers $remote_code);"
     rows=$(echo " $rows " | sed "s# rs256-remote-nocache # #; s# users-rs256-remote # #")
 fi
