@@ -2,17 +2,21 @@
  * mint.c: many distinct tokens for the bench's many-users rows, one a
  * line on stdout, signed by the core's jwt_sign.
  *
- *   mint ALG KEYFILE N [SECONDS]
+ *   mint [-k KID] [-s FIRST] ALG KEYFILE N [SECONDS]
  *
  * ALG: HS256 (KEYFILE: the secret file, its bytes as they are, as
  * JWTAuthSecretFile reads it), RS256, PS256, ES256, EdDSA (KEYFILE: a PEM
  * private key), or HS256-SET (KEYFILE: a JWK Set of oct keys with kids:
  * token i is signed with key i modulo the set's size and names its kid).
  * Tokens carry no kid but in HS256-SET (mod_auth_openidc's key from a
- * certificate file has none to match).  Token i carries sub "user<i>", jti "bench-<i>", iss "bench", roles
- * [reader, editor], scope "read write", a nested org {"team": {"name":
- * "core"}}, iat now and exp now + SECONDS (default a week): about the
- * claims of the single-token rows, the same size whatever i is.
+ * certificate file has none to match) and with -k, which names KID in
+ * every header (the remote JWK Set row: an identity provider's keys have
+ * kids, and a token's kid picks its key).  Token i (i from FIRST, default
+ * 0, to FIRST + N - 1: -s gives tokens that are not in another file)
+ * carries sub "user<i>", jti "bench-<i>", iss "bench", roles [reader,
+ * editor], scope "read write", a nested org {"team": {"name": "core"}},
+ * iat now and exp now + SECONDS (default a week): about the claims of the
+ * single-token rows, the same size whatever i is.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,10 +48,24 @@ int main(int argc, char **argv)
     long n, i;
     apr_int64_t now = (apr_int64_t)time(NULL), life = 7 * 86400;
     int set = 0;
-    const char *hdr;
+    const char *hdr, *kid = NULL;
+    long first = 0;
 
-    if (argc < 4) {
-        die("usage", "mint ALG KEYFILE N [SECONDS]");
+    while (argc > 2 && argv[1][0] == '-') {
+        if (!strcmp(argv[1], "-k")) {
+            kid = argv[2];
+        }
+        else if (!strcmp(argv[1], "-s")) {
+            first = atol(argv[2]);
+        }
+        else {
+            break;
+        }
+        argc -= 2;
+        argv += 2;
+    }
+    if (argc < 4 || argv[1][0] == '-') {
+        die("usage", "mint [-k KID] [-s FIRST] ALG KEYFILE N [SECONDS]");
     }
     n = atol(argv[3]);
     if (argc > 4) {
@@ -93,9 +111,21 @@ int main(int argc, char **argv)
             die(argv[2], err.reason);
         }
     }
-    hdr = apr_psprintf(p, "{\"alg\":\"%s\",\"typ\":\"JWT\"}",
-                       jwt_alg_name(alg));
-    for (i = 0; i < n; i++) {
+    if (set && kid) {
+        die("-k", "not with HS256-SET (its keys name their own kids)");
+    }
+    /* kid comes from the command line: kept to a plain name, so that it
+     * needs no JSON escaping */
+    if (kid && (!*kid || strspn(kid, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "abcdefghijklmnopqrstuvwxyz0123456789-_.")
+                         != strlen(kid))) {
+        die("-k", "a kid of A-Z a-z 0-9 - _ . only");
+    }
+    hdr = kid ? apr_psprintf(p, "{\"alg\":\"%s\",\"typ\":\"JWT\","
+                             "\"kid\":\"%s\"}", jwt_alg_name(alg), kid)
+          : apr_psprintf(p, "{\"alg\":\"%s\",\"typ\":\"JWT\"}",
+                         jwt_alg_name(alg));
+    for (i = first; i < first + n; i++) {
         json_t *claims = json_pack(
             "{s:s, s:I, s:I, s:s, s:s, s:[ss], s:s, s:{s:{s:s}}}",
             "sub", apr_psprintf(iter, "user%08ld", i),

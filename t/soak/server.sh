@@ -1,9 +1,16 @@
-# Shared by t/soak/run.sh and build/bench.sh: a private httpd from
+# Shared by t/soak/run.sh and t/bench/run.sh: a private httpd from
 # t/soak/httpd.conf.in under $run, on a free loopback port.  Set $top and
-# $run first; EXTRA_MODULES and EXTRA_CONF may add to the template.
+# $run first; EXTRA_MODULES and EXTRA_CONF may add to the template;
+# SERVER_SECRET names a secret file to take instead of a new one (a
+# second server, under another $run, for the same tokens).  Sets $port
+# and $httpd.
 server_start() {
     mkdir -p "$run/htdocs/open" "$run/htdocs/hs256"
-    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$run/secret"
+    if [ -n "${SERVER_SECRET:-}" ]; then
+        cp "$SERVER_SECRET" "$run/secret" || return 1
+    else
+        head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$run/secret"
+    fi
     chmod 600 "$run/secret"
     htpasswd -cbB -C 5 "$run/htpasswd" daehan 1234 2>/dev/null
     # the 1 KB page every Location serves
