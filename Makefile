@@ -14,7 +14,7 @@ PORT      ?= 8080
 
 JOSE_SRC   = jose/util.c jose/alg.c jose/json.c jose/keys.c jose/sig.c \
              jose/policy.c jose/claims.c jose/jws.c jose/cache.c \
-             jose/creds.c jose/keyset.c
+             jose/creds.c jose/keyset.c jose/digest.c
 JOSE_HDR   = $(wildcard jose/*.h)
 JOSE_OBJ   = $(JOSE_SRC:.c=.o)
 JOSE_LIB   = jose/libjose.a
@@ -49,7 +49,7 @@ UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose \
              t/unit/test_cache t/unit/test_ecdsa_der \
              t/unit/test_json t/unit/test_policy t/unit/test_robust \
              t/unit/test_claims t/unit/test_paths t/unit/test_keysets \
-             t/unit/test_headers t/unit/test_keyset
+             t/unit/test_headers t/unit/test_keyset t/unit/test_digest
 
 .PHONY: FORCE all build-deps deps test check unit apache-test demo-test run \
         install clean fuzz fuzz-short valgrind soak soak-short bench-core \

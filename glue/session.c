@@ -38,10 +38,10 @@
 #include "mod_core.h"
 #include "util_mutex.h"
 
-#include <openssl/evp.h>
 
 #include "glue.h"
 #include "jose/creds.h"
+#include "jose/digest.h"
 
 #define SESSION_MUTEX "jwtauth-session-store"
 #define KEY_LEN       32                /* SHA-256 */
@@ -251,6 +251,8 @@ static void entry_key(apr_pool_t *p, unsigned char key[KEY_LEN], char tag,
     const char *parts[2] = { a, b };
     size_t n[2] = { a ? strlen(a) : 0, b ? strlen(b) : 0 };
     unsigned char *buf = apr_palloc(p, 16 + 8 + n[0] + n[1]), *o = buf;
+    const void *data;
+    size_t len;
     int i;
 
     memcpy(o, "jwtauth-session", 15);
@@ -264,7 +266,9 @@ static void entry_key(apr_pool_t *p, unsigned char key[KEY_LEN], char tag,
         memcpy(o, parts[i] ? parts[i] : "", n[i]);
         o += n[i];
     }
-    if (!EVP_Digest(buf, (size_t)(o - buf), key, NULL, EVP_sha256(), NULL)) {
+    len = (size_t)(o - buf);
+    data = buf;
+    if (!jwt_sha256(key, &data, &len, 1)) {
         /* cannot happen with a working libcrypto; a key of zeros then
          * only makes entries collide, which refuses rather than lets
          * in */
