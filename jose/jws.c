@@ -267,22 +267,24 @@ apr_uint32_t jwt_header_hash(const char *seg, size_t len)
 
 /* The two sets a hash may be kept in (the same one when its two 6-bit
  * fields are equal). */
-static jwt_header_set_t *header_set(jwt_headers_t *h, apr_uint32_t hash,
-                                    int second)
+static unsigned header_set(apr_uint32_t hash, int second)
 {
-    return &h->set[(second ? hash / JWT_HEADER_SETS : hash)
-                   % JWT_HEADER_SETS];
+    return (second ? hash / JWT_HEADER_SETS : hash) % JWT_HEADER_SETS;
 }
 
-/* The header kept in s for exactly these bytes, or NULL. */
-static json_t *set_find(const jwt_header_set_t *s, apr_uint32_t hash,
+/* The header kept in set n for exactly these bytes (remembered as the
+ * last one found), or NULL. */
+static json_t *set_find(jwt_headers_t *h, unsigned n, apr_uint32_t hash,
                         const char *seg, size_t len)
 {
+    const jwt_header_set_t *s = &h->set[n];
     unsigned i;
 
     for (i = 0; i < s->used; i++) {
         if (s->hash[i] == hash && s->len[i] == len
             && !memcmp(s->seg[i], seg, len)) {
+            h->last_set = (unsigned short)n;
+            h->last_way = (unsigned char)i;
             return s->hdr[i];
         }
     }
@@ -295,7 +297,8 @@ static json_t *set_find(const jwt_header_set_t *s, apr_uint32_t hash,
 static void header_keep(jwt_headers_t *h, apr_uint32_t hash,
                         const char *seg, size_t len, json_t *hdr)
 {
-    jwt_header_set_t *a = header_set(h, hash, 0), *b = header_set(h, hash, 1);
+    jwt_header_set_t *a = &h->set[header_set(hash, 0)];
+    jwt_header_set_t *b = &h->set[header_set(hash, 1)];
     jwt_header_set_t *s = b->used < a->used ? b : a;
     char *copy = malloc(len);
     unsigned w;
@@ -317,6 +320,8 @@ static void header_keep(jwt_headers_t *h, apr_uint32_t hash,
     s->len[w] = (apr_uint16_t)len;
     s->seg[w] = copy;
     s->hdr[w] = json_incref(hdr);
+    h->last_set = (unsigned short)(s - h->set);
+    h->last_way = (unsigned char)w;
 }
 
 /* The header segment's JSON object: from this thread's cache, or decoded
@@ -334,9 +339,16 @@ static json_t *header_json(apr_pool_t *p, jwt_headers_t *h,
 
     *keep = 0;
     if (h && len <= JWT_HEADER_MAX_SEGMENT) {
+        const jwt_header_set_t *last = &h->set[h->last_set];
+        unsigned w = h->last_way;
+
+        if (w < last->used && last->len[w] == len
+            && !memcmp(last->seg[w], seg, len)) {
+            return jwt_json_pool(p, json_incref(last->hdr[w]));
+        }
         *hash = jwt_header_hash(seg, len);
-        if ((hdr = set_find(header_set(h, *hash, 0), *hash, seg, len))
-            || (hdr = set_find(header_set(h, *hash, 1), *hash, seg, len))) {
+        if ((hdr = set_find(h, header_set(*hash, 0), *hash, seg, len))
+            || (hdr = set_find(h, header_set(*hash, 1), *hash, seg, len))) {
             return jwt_json_pool(p, json_incref(hdr));
         }
         *keep = 1;
