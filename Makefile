@@ -50,6 +50,7 @@ UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose \
              t/unit/test_json t/unit/test_policy t/unit/test_robust \
              t/unit/test_claims t/unit/test_paths t/unit/test_keysets \
              t/unit/test_headers t/unit/test_keyset t/unit/test_digest
+UNIT      += t/unit/test_header_cache
 
 .PHONY: FORCE all build-deps deps test check unit apache-test demo-test run \
         install clean fuzz fuzz-short valgrind soak soak-short bench-core \

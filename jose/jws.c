@@ -226,26 +226,135 @@ static int verify_signature(const jwt_policy_t *pol, jwt_alg_e alg,
     return 0;
 }
 
-/* The header segment's JSON object: from this thread's cache, or decoded,
- * parsed and kept.  NULL with *err when it is not base64url of a JSON
- * object (such segments are never kept). */
-static json_t *header_json(apr_pool_t *p, jwt_headers_t *h,
-                           const char *seg, size_t len, jwt_error_t *err)
+void (*jwt_test_header_parsed)(const char *seg, size_t len);
+
+#define HEADER_MIX 0xbf58476d1ce4e5b9ULL
+
+/* A word-at-a-time multiply-xorshift hash: about one multiplication per
+ * 8 bytes (a typical segment is 60-150), computed once per token.  Only
+ * the choice of sets and a filter before memcmp: equal hashes never make
+ * a hit, so it need not resist anyone (and only verified headers are
+ * kept, by key holders). */
+apr_uint32_t jwt_header_hash(const char *seg, size_t len)
 {
-    jwt_header_slot_t *slot;
+    const unsigned char *s = (const unsigned char *)seg;
+    apr_uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
+    size_t i;
+
+    if (len < 8) {
+        for (i = 0; i < len; i++) {
+            h = (h ^ s[i]) * HEADER_MIX;
+        }
+    }
+    else {
+        for (i = 0; i + 8 <= len; i += 8) {
+            memcpy(&w, s + i, 8);
+            h = (h ^ w) * HEADER_MIX;
+            h ^= h >> 29;
+        }
+        if (i < len) {
+            /* the last 8 bytes, overlapping: len is in h already */
+            memcpy(&w, s + len - 8, 8);
+            h = (h ^ w) * HEADER_MIX;
+            h ^= h >> 29;
+        }
+    }
+    h ^= h >> 32;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    return (apr_uint32_t)h;
+}
+
+/* The two sets a hash may be kept in (the same one when its two 6-bit
+ * fields are equal). */
+static unsigned header_set(apr_uint32_t hash, int second)
+{
+    return (second ? hash / JWT_HEADER_SETS : hash) % JWT_HEADER_SETS;
+}
+
+/* The header kept in set n for exactly these bytes (remembered as the
+ * last one found), or NULL. */
+static json_t *set_find(jwt_headers_t *h, unsigned n, apr_uint32_t hash,
+                        const char *seg, size_t len)
+{
+    const jwt_header_set_t *s = &h->set[n];
+    unsigned i;
+
+    for (i = 0; i < s->used; i++) {
+        if (s->hash[i] == hash && s->len[i] == len
+            && !memcmp(s->seg[i], seg, len)) {
+            h->last_set = (unsigned short)n;
+            h->last_way = (unsigned char)i;
+            return s->hdr[i];
+        }
+    }
+    return NULL;
+}
+
+/* Keep hdr, parsed from seg, in the less full of its two sets; when both
+ * are full, a hash bit picks which one replaces its next way.  Nothing
+ * is kept when memory is short. */
+static void header_keep(jwt_headers_t *h, apr_uint32_t hash,
+                        const char *seg, size_t len, json_t *hdr)
+{
+    jwt_header_set_t *a = &h->set[header_set(hash, 0)];
+    jwt_header_set_t *b = &h->set[header_set(hash, 1)];
+    jwt_header_set_t *s = b->used < a->used ? b : a;
+    char *copy = malloc(len);
+    unsigned w;
+
+    if (!copy) {
+        return;
+    }
+    memcpy(copy, seg, len);
+    if (s->used < JWT_HEADER_WAYS) {
+        w = s->used++;
+    }
+    else {
+        s = (hash >> 12) & 1 ? b : a;
+        w = s->next++ % JWT_HEADER_WAYS;
+        json_decref(s->hdr[w]);
+        free(s->seg[w]);
+    }
+    s->hash[w] = hash;
+    s->len[w] = (apr_uint16_t)len;
+    s->seg[w] = copy;
+    s->hdr[w] = json_incref(hdr);
+    h->last_set = (unsigned short)(s - h->set);
+    h->last_way = (unsigned char)w;
+}
+
+/* The header segment's JSON object: from this thread's cache, or decoded
+ * and parsed.  NULL with *err when it is not base64url of a JSON object.
+ * *keep is set when the caller may keep it once the token's signature
+ * has verified (header_keep with *hash): a miss in a cache, within
+ * JWT_HEADER_MAX_SEGMENT. */
+static json_t *header_json(apr_pool_t *p, jwt_headers_t *h,
+                           const char *seg, size_t len, apr_uint32_t *hash,
+                           int *keep, jwt_error_t *err)
+{
     unsigned char *buf;
     size_t blen;
     json_t *hdr;
-    int i;
 
-    if (len > JWT_HEADER_MAX_SEGMENT) {
-        h = NULL;
-    }
-    for (i = 0; h && i < JWT_HEADER_SLOTS; i++) {
-        slot = &h->slot[i];
-        if (slot->hdr && slot->len == len && !memcmp(slot->seg, seg, len)) {
-            return jwt_json_pool(p, json_incref(slot->hdr));
+    *keep = 0;
+    if (h && len <= JWT_HEADER_MAX_SEGMENT) {
+        const jwt_header_set_t *last = &h->set[h->last_set];
+        unsigned w = h->last_way;
+
+        if (w < last->used && last->len[w] == len
+            && !memcmp(last->seg[w], seg, len)) {
+            return jwt_json_pool(p, json_incref(last->hdr[w]));
         }
+        *hash = jwt_header_hash(seg, len);
+        if ((hdr = set_find(h, header_set(*hash, 0), *hash, seg, len))
+            || (hdr = set_find(h, header_set(*hash, 1), *hash, seg, len))) {
+            return jwt_json_pool(p, json_incref(hdr));
+        }
+        *keep = 1;
+    }
+    if (jwt_test_header_parsed) {
+        jwt_test_header_parsed(seg, len);
     }
     if (!jwt_b64url_decode(&buf, &blen, p, seg, len)) {
         jwt_set_err(err, JWT_ERR_MALFORMED, "header not base64url");
@@ -255,24 +364,22 @@ static json_t *header_json(apr_pool_t *p, jwt_headers_t *h,
         jwt_set_err(err, JWT_ERR_MALFORMED, "header is not a JSON object");
         return NULL;
     }
-    if (h) {
-        slot = &h->slot[h->next++ % JWT_HEADER_SLOTS];
-        json_decref(slot->hdr);
-        memcpy(slot->seg, seg, len);
-        slot->len = len;
-        slot->hdr = json_incref(hdr);
-    }
     return hdr;
 }
 
 void jwt_headers_clear(jwt_headers_t *h)
 {
-    int i;
+    unsigned i, w;
 
-    for (i = 0; i < JWT_HEADER_SLOTS; i++) {
-        json_decref(h->slot[i].hdr);
-        h->slot[i].hdr = NULL;
+    for (i = 0; i < JWT_HEADER_SETS; i++) {
+        jwt_header_set_t *s = &h->set[i];
+
+        for (w = 0; w < s->used; w++) {
+            json_decref(s->hdr[w]);
+            free(s->seg[w]);
+        }
     }
+    memset(h, 0, sizeof(*h));
 }
 
 /* jwt_jws_verify with parsed headers from h (NULL: none).  When a key
@@ -292,7 +399,8 @@ static int jws_verify(jwt_jws_t **out, apr_pool_t *p, jwt_headers_t *h,
     jwt_alg_e alg;
     const char *kid;
     jwt_jws_t *jws;
-    int from = -1;
+    apr_uint32_t hash = 0;
+    int from = -1, keep;
 
     *parsed = 0;
     if (len == 0 || len > JWT_MAX_TOKEN) {
@@ -316,7 +424,8 @@ static int jws_verify(jwt_jws_t **out, apr_pool_t *p, jwt_headers_t *h,
         jwt_set_err(err, JWT_ERR_MALFORMED, "signature not base64url");
         return 0;
     }
-    if (!(hdr = header_json(p, h, token, (size_t)(dot1 - token), err))) {
+    if (!(hdr = header_json(p, h, token, (size_t)(dot1 - token), &hash,
+                            &keep, err))) {
         return 0;
     }
     if (!check_header(hdr, pol, &alg, &kid, err)) {
@@ -348,6 +457,11 @@ static int jws_verify(jwt_jws_t **out, apr_pool_t *p, jwt_headers_t *h,
                                bound)) {
             break;
         }
+    }
+    /* kept only now: a header without a verifying key is the sender's
+     * own, and parsed again each time */
+    if (keep) {
+        header_keep(h, hash, token, (size_t)(dot1 - token), hdr);
     }
     jws = apr_palloc(p, sizeof(*jws));
     jws->alg = alg;

@@ -18,6 +18,7 @@ my %may = (
     alg         => [],
     json        => [qw(util)],
     creds       => [qw(util)],
+    digest      => [],
     keys        => [qw(alg util)],
     internal    => [qw(alg keys)],
     sig         => [qw(internal)],
