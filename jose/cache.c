@@ -41,6 +41,7 @@
 #include "cache.h"
 #include "claims.h"
 #include "jws_private.h"
+#include "digest.h"
 
 /* ---------------------------------------------------------------- */
 /* the thread's own tier                                            */
@@ -770,16 +771,13 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, jwt_cache_t *c,
     }
     if (shared && shared->secret_len >= 32) {
         unsigned char fp[32];
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        const void *part[2] = { fp, token };
+        size_t plen[2] = { sizeof(fp), len };
 
-        if (!jwt_policy_fingerprint(fp, pol) || !md
-            || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)
-            || !EVP_DigestUpdate(md, fp, sizeof(fp))
-            || !EVP_DigestUpdate(md, token, len)
-            || !EVP_DigestFinal_ex(md, key, NULL)) {
+        if (!jwt_policy_fingerprint(fp, pol)
+            || !jwt_sha256(key, part, plen, 2)) {
             shared = NULL;
         }
-        EVP_MD_CTX_free(md);
         if (shared && (rc = shared_lookup(out, p, shared, key, pol, now,
                                           err)) != 0) {
             if (rc < 0) {

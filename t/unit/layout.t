@@ -23,11 +23,11 @@ my %may = (
     internal    => [qw(alg keys)],
     sig         => [qw(internal)],
     keyset      => [qw(keys util internal)],
-    policy      => [qw(keys keyset internal)],
+    policy      => [qw(keys keyset internal digest)],
     claims      => [qw(json policy util)],
     jws         => [qw(alg json keys keyset policy util internal claims)],
     jws_private => [qw(jws)],
-    cache       => [qw(jws policy util claims jws_private)],
+    cache       => [qw(jws policy util claims jws_private digest)],
     jose        => [qw(util alg json keys keyset policy claims jws cache
                        creds)],
 );
