@@ -225,9 +225,13 @@ sub present {
 
 # the shmcb tier behind it: every connection in a child of its own
 # (MaxConnectionsPerChild 1), so each new process's cache is empty and
-# shmcb answers for the token the first one verified
+# shmcb answers for the token the first one verified.  Room for a second
+# child (ServerLimit 2): under load a child at its one connection was
+# seen to linger without threads, and with ServerLimit 1 no other could
+# start (the next request then waited out its timeout)
 {
-    my $srv = eval { KeysServer->start(@own, name => 'shmcb',
+    my $srv = eval { KeysServer->start(@own, single => 0, children => 1,
+        name => 'shmcb',
         lines => [@hs256, 'JWTAuthSharedCache shmcb',
                   'MaxConnectionsPerChild 1']) };
     ok($srv, 'a server with a new child for every connection started')
