@@ -83,7 +83,8 @@ $(JOSE_LIB): $(JOSE_OBJ)
 	$(APXS) -c $(addprefix -Wc$(comma),$(WARN) $(HIDDEN)) -I. $(MOD_SAN) \
 	    -o mod_jwtauth.la $(MOD_SRC) $(JOSE_LIB) -ljansson -lcrypto -lcurl
 
-t/unit/%: t/unit/%.c t/unit/tap.h t/unit/fake_socache.h t/json_oracle.h $(JOSE_LIB) | build-deps
+t/unit/%: t/unit/%.c t/unit/tap.h t/unit/util.h t/unit/fake_socache.h \
+        t/json_oracle.h $(JOSE_LIB) | build-deps
 	$(CC) $(WARN) $(JOSE_SAN) -g -O1 -Ijose $(APR_CFLAGS) -o $@ $< \
 	    $(CORE_LIBS)
 

@@ -1,8 +1,8 @@
 /*
  * browser.c: what a browser needs beside an API client: whether a
- * request prefers a page (Accept), the local return_to of a login or
- * logout form, and the 303 to JWTAuthLoginPage that a browser gets
- * instead of the JSON 401.
+ * request prefers a page (Accept), one field of a login or logout form,
+ * the local return_to of such a form, and the 303 to JWTAuthLoginPage
+ * that a browser gets instead of the JSON 401.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +100,46 @@ const char *jwtauth_local_return_to(apr_pool_t *p, const char *value)
     }
     /* still escapes after four rounds of decoding: nobody means that */
     return "/";
+}
+
+/* One field of a form body s[0..len), read within len alone: the field
+ * is "name=value" or a bare "name" (the value ""), name compared as sent
+ * (undecoded), fields split at '&'.  A field given twice is refused, so
+ * that neither the first nor the last wins; so is a value with a NUL
+ * byte, raw (ap_unescape_urlencoded would stop at it) or as %00. */
+int jwtauth_form_field(apr_pool_t *p, const char *s, apr_size_t len,
+                       const char *name, const char **value)
+{
+    const char *end = s + len, *got = NULL;
+    size_t nlen = strlen(name);
+
+    while (s < end) {
+        const char *amp = memchr(s, '&', (size_t)(end - s));
+        const char *fe = amp ? amp : end;
+        size_t flen = (size_t)(fe - s);
+
+        if (flen >= nlen && !memcmp(s, name, nlen)
+            && (flen == nlen || s[nlen] == '=')) {
+            const char *v = flen > nlen ? s + nlen + 1 : fe;
+            char *d;
+
+            if (got || memchr(v, '\0', (size_t)(fe - v))) {
+                return -1;
+            }
+            /* '+' and %XX; a bad escape and %00 are refused */
+            d = apr_pstrmemdup(p, v, (size_t)(fe - v));
+            if (ap_unescape_urlencoded(d) != OK) {
+                return -1;
+            }
+            got = d;
+        }
+        s = amp ? amp + 1 : end;
+    }
+    if (!got) {
+        return 0;
+    }
+    *value = got;
+    return 1;
 }
 
 /* One qvalue (RFC 9110 section 12.4.2): "0", "0.5", "1.000", in

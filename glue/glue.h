@@ -365,6 +365,13 @@ int jwtauth_jwks_handler(request_rec *r);
  * ""). */
 const char *jwtauth_local_return_to(apr_pool_t *p, const char *value);
 
+/* The field name of an application/x-www-form-urlencoded body of len
+ * bytes (nothing past them is read): 1 with *value decoded ('+' and %XX,
+ * in p), 0 when absent, -1 when it is there twice (neither wins), does
+ * not decode, or holds a NUL byte (raw or %00); *value is set on 1 only. */
+int jwtauth_form_field(apr_pool_t *p, const char *body, apr_size_t len,
+                       const char *name, const char **value);
+
 /* Does r's Accept prefer text/html to application/json and * / * (q
  * values counted)?  A browser's navigation does, curl's * / * not. */
 int jwtauth_prefers_html(const request_rec *r);

@@ -140,31 +140,15 @@ static int form_post(request_rec *r)
 }
 
 /* The value of the form field return_to, decoded (%XX and '+'), when the
- * form has it exactly once; else NULL. */
+ * form has it exactly once (a bare "return_to" counts); else NULL (the
+ * caller's "/").  The form is read as far as its first NUL, as the login
+ * handler always read it. */
 static const char *form_return_to(request_rec *r, const char *form)
 {
-    const char *s = form, *found = NULL;
-    size_t flen = sizeof("return_to=") - 1;
+    const char *v;
 
-    while (s && *s) {
-        const char *amp = strchr(s, '&');
-        size_t len = amp ? (size_t)(amp - s) : strlen(s);
-
-        if (len >= flen && !strncmp(s, "return_to=", flen)) {
-            char *v;
-
-            if (found) {
-                return NULL;
-            }
-            v = apr_pstrmemdup(r->pool, s + flen, len - flen);
-            if (ap_unescape_urlencoded(v) != OK) {
-                return NULL;
-            }
-            found = v;
-        }
-        s = amp ? amp + 1 : NULL;
-    }
-    return found;
+    return jwtauth_form_field(r->pool, form, strlen(form), "return_to",
+                              &v) == 1 ? v : NULL;
 }
 
 /* A browser's answer: 303 to location, with a short page for whoever

@@ -673,36 +673,6 @@ static void set_cookie(request_rec *r, const jwtauth_dir_conf *conf,
                                 max_age));
 }
 
-/* The value of the one field called name of a form body: 1 and *value
- * (decoded), 0 when absent, -1 when it is there twice or does not
- * decode. */
-static int form_field(request_rec *r, const char *body, const char *name,
-                      const char **value)
-{
-    size_t nlen = strlen(name);
-    const char *s = body;
-    int found = 0;
-
-    while (*s) {
-        const char *end = strchr(s, '&');
-        size_t len = end ? (size_t)(end - s) : strlen(s);
-
-        if (len >= nlen && !strncmp(s, name, nlen)
-            && (len == nlen || s[nlen] == '=')) {
-            char *v = apr_pstrmemdup(r->pool, s + nlen + (len > nlen),
-                                     len - nlen - (len > nlen));
-
-            /* ap_unescape_urlencoded refuses %00 */
-            if (found++ || ap_unescape_urlencoded(v) != OK) {
-                return -1;
-            }
-            *value = v;
-        }
-        s = end ? end + 1 : s + len;
-    }
-    return found;
-}
-
 /* What a logout asks for, from its body: all (logout everywhere) and a
  * form's return_to (*form set for a form).  OK or a status. */
 static int logout_body(request_rec *r, int *all, const char **return_to,
@@ -725,10 +695,12 @@ static int logout_body(request_rec *r, int *all, const char **return_to,
         return OK;
     }
     if (*form) {
+        /* a field twice, one that does not decode, a NUL byte: 400 */
         if (strlen(body) != len
-            || (n = form_field(r, body, "all", &v)) < 0
+            || (n = jwtauth_form_field(r->pool, body, len, "all", &v)) < 0
             || (n && strcmp(v, "1") && strcmp(v, "0"))
-            || form_field(r, body, "return_to", return_to) < 0) {
+            || jwtauth_form_field(r->pool, body, len, "return_to",
+                                  return_to) < 0) {
             return HTTP_BAD_REQUEST;
         }
         *all = n && !strcmp(v, "1");

@@ -15,13 +15,13 @@ use Crypt::PK::RSA;
 use Crypt::PK::ECC;
 use JSON::PP ();
 use Time::HiRes qw(sleep);
-use IO::Socket::INET;
 use LWP::UserAgent;
-use POSIX qw(WNOHANG);
-use File::Path qw(make_path remove_tree);
+use POSIX ();
+use File::Path qw(make_path);
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
+use KeysServer;
 
 my $libexec = `apxs -q LIBEXECDIR`;
 chomp $libexec;
@@ -158,88 +158,14 @@ for my $c (
 }
 
 # ---- servers of this test's own ----------------------------------------
-my $httpd = Apache::Test::vars('httpd');
-my $so = t_dir() . '/../.libs/mod_jwtauth.so';
+# one process of 8 threads (KeysServer: stopped by its pid, also when
+# this test dies), the test's HS256 secret, JWTAuth On at /api
 my $dir = t_dir() . '/state/09_cache';
-my $root = $> == 0;
-
-sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, Proto => 'tcp')
-        or die "no port: $!";
-    my $port = $s->sockport;
-    close $s;
-    return $port;
-}
-
-# Stop it by its pid: TERM, then KILL after 10 s.  1 when it is gone.
-my @running;
-sub stop_httpd {
-    my $pid = shift;
-    @running = grep { $_ != $pid } @running;
-    kill 'TERM', $pid;
-    for (1 .. 100) {
-        return 1 if waitpid($pid, WNOHANG) == $pid;
-        sleep 0.1;
-    }
-    kill 'KILL', $pid;
-    waitpid($pid, 0);
-    return 0;
-}
-END { stop_httpd($_) for @running }
-
-# httpd in the foreground on a config of its own in $sub: one process of
-# 8 threads, the test's HS256 secret, JWTAuth On at /, and @directives.
-# Its pid and port, or () when it did not answer.
-sub start_httpd {
-    my ($sub, @directives) = @_;
-    my $d = "$dir/$sub";
-    remove_tree($d);
-    make_path("$d/htdocs");
-    chmod 0755, $dir, $d, "$d/htdocs";
-    open my $fh, '>', "$d/htdocs/hello.html" or die $!;
-    print $fh "hello\n";
-    close $fh;
-    chmod 0644, "$d/htdocs/hello.html";
-    my $port = free_port();
-    open $fh, '>', "$d/httpd.conf" or die $!;
-    print $fh join "\n",
-        "ServerRoot $d", 'ServerName localhost', "PidFile $d/httpd.pid",
-        "DefaultRuntimeDir $d", "ErrorLog $d/error_log",
-        'LogLevel warn jwtauth:debug', "Listen 127.0.0.1:$port",
-        "DocumentRoot $d/htdocs",
-        ($root ? ('User nobody', 'Group nogroup') : ()),
-        map({ "LoadModule ${_}_module $libexec/mod_$_.so" }
-            qw(mpm_event authn_core authz_core socache_shmcb)),
-        "LoadModule jwtauth_module $so",
-        'StartServers 1', 'ServerLimit 1', 'ThreadsPerChild 8',
-        'MinSpareThreads 1', 'MaxSpareThreads 8', 'MaxRequestWorkers 8',
-        'JWTAuthSecretFile ' . fixture('secret'), 'JWTAuthAlgorithms HS256',
-        @directives,
-        '<Location />', '    JWTAuth On', '</Location>', '';
-    close $fh;
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        open STDOUT, '>>', "$d/stdout";
-        open STDERR, '>&', \*STDOUT;
-        exec $httpd, '-DFOREGROUND', '-f', "$d/httpd.conf";
-        exit 127;
-    }
-    push @running, $pid;
-    for (1 .. 100) {
-        return ($pid, $port) if IO::Socket::INET->new(
-            PeerAddr => "127.0.0.1:$port", Proto => 'tcp');
-        last if waitpid($pid, WNOHANG) == $pid;
-        sleep 0.1;
-    }
-    stop_httpd($pid);
-    return ();
-}
-
-sub read_log {
-    open my $fh, '<', "$dir/$_[0]/error_log" or return ();
-    return <$fh>;
-}
+my @own = (dir => $dir, fresh => 1, single => 1, threads => 8,
+           modules => ['socache_shmcb'], loglevel => 'warn jwtauth:debug');
+my @hs256 = ('JWTAuthSecretFile ' . fixture('secret'),
+             'JWTAuthAlgorithms HS256',
+             '<Location /api>', '    JWTAuth On', '</Location>');
 
 # $n presentations of $tok at the same time, 8 connections at once: the
 # status codes in order
@@ -252,7 +178,7 @@ sub present {
         my $pid = fork // die "fork: $!";
         if (!$pid) {
             my $ua = LWP::UserAgent->new(keep_alive => 0, timeout => 10);
-            my $code = $ua->get("http://127.0.0.1:$port/hello.html",
+            my $code = $ua->get("http://127.0.0.1:$port/api/index.html",
                                 'x-access-token' => $tok)->code;
             open my $fh, '>', "$d/$i" or POSIX::_exit(1);
             print $fh $code;
@@ -279,11 +205,14 @@ sub present {
 # own: 40 presentations, 8 at a time, verified in full once (a thread
 # that misses while another verifies verifies too: at most a few)
 {
-    my ($pid, $port) = start_httpd('process', 'JWTAuthCacheEntries 0');
-    ok($pid, 'a server of 8 threads with JWTAuthCacheEntries 0 started');
+    my $srv = eval { KeysServer->start(@own, name => 'process',
+        lines => [@hs256, 'JWTAuthCacheEntries 0']) };
+    ok($srv, 'a server of 8 threads with JWTAuthCacheEntries 0 started')
+        or diag($@);
     my $t = token(jti => 'process-cache');
-    my $codes = $pid ? present($port, 40, $t) : [];
-    my @acc = grep { /token accepted \(alg HS256/ } read_log('process');
+    my $codes = $srv ? present($srv->port, 40, $t) : [];
+    my @acc = grep { /token accepted \(alg HS256/ }
+              $srv ? $srv->log_lines : ();
     my $verified = grep { /user daehan\)/ } @acc;
     my $cached = grep { /cached\)/ } @acc;
     is_deeply($codes, [(200) x 40], 'process cache: 40 presentations, 200');
@@ -291,25 +220,32 @@ sub present {
            . 'times of 40 across 8 threads');
     is($cached + $verified, 40, "process cache: the other $cached from the "
        . "process's cache");
-    ok(!$pid || stop_httpd($pid), 'the server stopped by its pid');
+    ok(!$srv || $srv->stop, 'the server stopped by its pid');
 }
 
 # the shmcb tier behind it: every connection in a child of its own
 # (MaxConnectionsPerChild 1), so each new process's cache is empty and
-# shmcb answers for the token the first one verified
+# shmcb answers for the token the first one verified.  Room for a second
+# child (ServerLimit 2): under load a child at its one connection was
+# seen to linger without threads, and with ServerLimit 1 no other could
+# start (the next request then waited out its timeout)
 {
-    my ($pid, $port) = start_httpd('shmcb', 'JWTAuthSharedCache shmcb',
-                                   'MaxConnectionsPerChild 1');
-    ok($pid, 'a server with a new child for every connection started');
+    my $srv = eval { KeysServer->start(@own, single => 0, children => 1,
+        name => 'shmcb',
+        lines => [@hs256, 'JWTAuthSharedCache shmcb',
+                  'MaxConnectionsPerChild 1']) };
+    ok($srv, 'a server with a new child for every connection started')
+        or diag($@);
     my $t = token(jti => 'shmcb-across');
     my $ua = LWP::UserAgent->new(keep_alive => 0, timeout => 20);
-    my @codes = $pid ? map {
-        $ua->get("http://127.0.0.1:$port/hello.html",
+    my @codes = $srv ? map {
+        $ua->get('http://127.0.0.1:' . $srv->port . '/api/index.html',
                  'x-access-token' => $t)->code } 1 .. 3 : ();
-    my @acc = grep { /token accepted \(alg HS256/ } read_log('shmcb');
+    my @acc = grep { /token accepted \(alg HS256/ }
+              $srv ? $srv->log_lines : ();
     is_deeply(\@codes, [200, 200, 200], 'shmcb: 3 presentations in 3 '
               . 'processes, 200');
     is(scalar(grep { /shared cache\)/ } @acc), 2, 'shmcb: the 2 later '
        . 'processes found it in shmcb');
-    ok(!$pid || stop_httpd($pid), 'the server stopped by its pid');
+    ok(!$srv || $srv->stop, 'the server stopped by its pid');
 }

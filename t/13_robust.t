@@ -12,14 +12,12 @@ use Apache::TestRequest;
 use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use MIME::Base64 qw(encode_base64);
 use JSON::PP ();
-use IO::Socket::INET;
 use LWP::UserAgent;
-use POSIX qw(WNOHANG);
 use File::Path qw(make_path remove_tree);
-use Time::HiRes qw(sleep);
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use JWTTest;
+use KeysServer;
 
 my $root = $> == 0;
 my $libexec = `apxs -q LIBEXECDIR`;
@@ -80,84 +78,15 @@ my $claims = eval { JSON::PP->new->utf8->decode(unb64u($payload // '')) }
 is($claims->{sub} // '', "Jos\x{e9}", 'the token\'s sub is the UTF-8 name');
 
 # ---- the shared tier, failing: servers of this test's own ------------
-my $httpd = Apache::Test::vars('httpd');
-my $so = t_dir() . '/../.libs/mod_jwtauth.so';
-
-sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, Proto => 'tcp')
-        or die "no port: $!";
-    my $port = $s->sockport;
-    close $s;
-    return $port;
-}
-
-# Start httpd in the foreground on a config of its own in $sub (one child
-# process: "once per process" is then once in the log).  Returns its pid
-# and port, or () when it did not answer.
-sub start_httpd {
-    my ($sub, @directives) = @_;
-    my $d = "$dir/$sub";
-    remove_tree($d);
-    make_path("$d/htdocs");
-    chmod 0755, $d, "$d/htdocs";
-    open my $fh, '>', "$d/htdocs/hello.html" or die $!;
-    print $fh "hello\n";
-    close $fh;
-    chmod 0644, "$d/htdocs/hello.html";
-    my $port = free_port();
-    open $fh, '>', "$d/httpd.conf" or die $!;
-    print $fh join "\n",
-        "ServerRoot $d", 'ServerName localhost', "PidFile $d/httpd.pid",
-        "DefaultRuntimeDir $d", "ErrorLog $d/error_log",
-        'LogLevel warn jwtauth:debug', "Listen 127.0.0.1:$port",
-        "DocumentRoot $d/htdocs",
-        ($root ? ('User nobody', 'Group nogroup') : ()),
-        map({ "LoadModule ${_}_module $libexec/mod_$_.so" }
-            qw(mpm_event authn_core authz_core socache_memcache
-               socache_shmcb)),
-        "LoadModule jwtauth_module $so",
-        'StartServers 1', 'ServerLimit 1', 'ThreadsPerChild 4',
-        'MinSpareThreads 1', 'MaxSpareThreads 4', 'MaxRequestWorkers 4',
-        'JWTAuthSecretFile ' . fixture('secret'), 'JWTAuthAlgorithms HS256',
-        @directives,
-        '<Location />', '    JWTAuth On', '</Location>', '';
-    close $fh;
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        open STDOUT, '>>', "$d/stdout";
-        open STDERR, '>&', \*STDOUT;
-        exec $httpd, '-DFOREGROUND', '-f', "$d/httpd.conf";
-        exit 127;
-    }
-    for (1 .. 100) {
-        return ($pid, $port) if IO::Socket::INET->new(
-            PeerAddr => "127.0.0.1:$port", Proto => 'tcp');
-        last if waitpid($pid, WNOHANG) == $pid;
-        sleep 0.1;
-    }
-    stop_httpd($pid);
-    return ();
-}
-
-# Stop it by its pid: TERM, then KILL after 10 s.  1 when it is gone.
-sub stop_httpd {
-    my $pid = shift;
-    kill 'TERM', $pid;
-    for (1 .. 100) {
-        return 1 if waitpid($pid, WNOHANG) == $pid;
-        sleep 0.1;
-    }
-    kill 'KILL', $pid;
-    waitpid($pid, 0);
-    return 0;
-}
-
-sub read_log {
-    my $sub = shift;
-    open my $fh, '<', "$dir/$sub/error_log" or return ();
-    return <$fh>;
-}
+# one process of 4 threads ("once per process" is then once in the log;
+# KeysServer: stopped by its pid, also when this test dies), the test's
+# HS256 secret, JWTAuth On at /api
+my @own = (dir => $dir, fresh => 1, single => 1, threads => 4,
+           modules => [qw(socache_memcache socache_shmcb)],
+           loglevel => 'warn jwtauth:debug');
+my @hs256 = ('JWTAuthSecretFile ' . fixture('secret'),
+             'JWTAuthAlgorithms HS256',
+             '<Location /api>', '    JWTAuth On', '</Location>');
 
 # n distinct valid tokens (each one stored afresh), one per connection;
 # the status codes and the tokens
@@ -168,7 +97,7 @@ sub present {
     for my $i (1 .. $n) {
         my $t = $tok // token(jti => "robust-$i-" . time);
         push @toks, $t;
-        push @codes, $ua->get("http://127.0.0.1:$port/hello.html",
+        push @codes, $ua->get("http://127.0.0.1:$port/api/index.html",
                               'x-access-token' => $t)->code;
     }
     return (\@codes, \@toks);
@@ -176,15 +105,16 @@ sub present {
 
 # memcached on a port nobody listens on: every store fails
 {
-    my $mc = '127.0.0.1:' . free_port();
-    my ($pid, $port) = start_httpd('memcache',
-                                   "JWTAuthSharedCache memcache:$mc");
-    ok($pid, "a server with JWTAuthSharedCache memcache:$mc started");
-    my ($codes, $toks) = $pid ? present($port, 6) : ([], []);
+    my $mc = '127.0.0.1:' . KeysServer::free_port();
+    my $srv = eval { KeysServer->start(@own, name => 'memcache',
+        lines => [@hs256, "JWTAuthSharedCache memcache:$mc"]) };
+    ok($srv, "a server with JWTAuthSharedCache memcache:$mc started")
+        or diag($@);
+    my ($codes, $toks) = $srv ? present($srv->port, 6) : ([], []);
     is("@$codes", join(' ', (200) x 6), 'six valid tokens: all 200, '
        . 'without the tier');
-    ok(!$pid || stop_httpd($pid), 'the server stopped by its pid');
-    my @log = read_log('memcache');
+    ok(!$srv || $srv->stop, 'the server stopped by its pid');
+    my @log = $srv ? $srv->log_lines : ();
     my @store = grep { index($_, "JWTAuthSharedCache memcache:$mc: the "
                              . 'provider failed to store an entry') >= 0 }
                 @log;
@@ -213,17 +143,18 @@ SKIP: {
     remove_tree($locks);
     make_path($locks);
     chmod 0700, $locks;
-    my ($pid, $port) = start_httpd('mutex', 'JWTAuthSharedCache shmcb',
-        "Mutex flock:$locks jwtauth-shared-cache");
-    ok($pid, 'a server whose children cannot reopen the tier\'s mutex '
-       . 'started');
+    my $srv = eval { KeysServer->start(@own, name => 'mutex',
+        lines => [@hs256, 'JWTAuthSharedCache shmcb',
+                  "Mutex flock:$locks jwtauth-shared-cache"]) };
+    ok($srv, 'a server whose children cannot reopen the tier\'s mutex '
+       . 'started') or diag($@);
     # one token, many connections: a thread that missed its own cache
     # would find it in the tier, were the tier on
     my $tok = token(jti => 'robust-mutex');
-    my ($codes) = $pid ? present($port, 12, $tok) : ([]);
+    my ($codes) = $srv ? present($srv->port, 12, $tok) : ([]);
     is("@$codes", join(' ', (200) x 12), 'twelve presentations: all 200');
-    ok(!$pid || stop_httpd($pid), 'the server stopped by its pid');
-    my @log = read_log('mutex');
+    ok(!$srv || $srv->stop, 'the server stopped by its pid');
+    my @log = $srv ? $srv->log_lines : ();
     my @init = grep { index($_, 'JWTAuthSharedCache shmcb: cannot reopen '
                             . 'its mutex in this child; the tier is off in '
                             . 'it') >= 0 } @log;

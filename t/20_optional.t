@@ -292,15 +292,7 @@ my @log_rows = (['anon', '/opt/hello.html', [], '200 -'],
                 ['bad', '/badreq/hello.html',
                  [Authorization => 'Bearer a b'], '400 invalid_request']);
 GET($_->[1], @{ $_->[2] }, 'X-Opt-Row' => $_->[0]) for @log_rows;
-my %seen;
-for (1 .. 20) {
-    open my $fh, '<', $log or last;
-    seek $fh, $start, 0;
-    %seen = map { chomp; my ($row, $rest) = split / /, $_, 2; ($row => $rest) }
-            <$fh>;
-    last if keys %seen >= @log_rows;
-    select undef, undef, undef, 0.1;
-}
+my %seen = %{ logged_rows($log, $start, scalar @log_rows) };
 is_deeply(\%seen, { map { $_->[0] => $_->[3] } @log_rows },
           'JWTAUTH_ERROR: unset anonymous, missing, invalid_request');
 is($seen{bad}, '400 invalid_request', 'JWTAUTH_ERROR=invalid_request');

@@ -194,15 +194,7 @@ for my $row (@rows) {
     }
 }
 # each request's JWTAUTH_ERROR, from the access log
-my %seen;
-for (1 .. 20) {
-    open my $fh, '<', $log or last;
-    seek $fh, $start, 0;
-    %seen = map { chomp; my ($row, $rest) = split / /, $_, 2; ($row => $rest) }
-            <$fh>;
-    last if keys %seen >= @rows;
-    select undef, undef, undef, 0.1;
-}
+my %seen = %{ logged_rows($log, $start, scalar @rows) };
 $n = 0;
 for my $row (@rows) {
     ++$n;

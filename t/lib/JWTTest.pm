@@ -13,7 +13,7 @@ use File::Temp qw(tempdir);
 use Cwd qw(abs_path);
 
 our @EXPORT = qw(fixture secret b64u unb64u jws token json_decode
-                 json_encode t_dir apache_t);
+                 json_encode t_dir apache_t logged_rows);
 
 my $tdir = abs_path(dirname(__FILE__) . '/..');
 
@@ -85,6 +85,24 @@ sub apache_t {
     close $fh;
     my $out = `$httpd -t -f $conf 2>&1`;
     return ($? >> 8, $out);
+}
+
+# logged_rows($file, $offset, $n): the lines $file gained past $offset, as
+# { first word => the rest of the line }, once $n rows are there or after
+# 2 s (mod_log_config writes a request's line when the request ends, after
+# the client has its answer).  {} when there is no $file.
+sub logged_rows {
+    my ($file, $offset, $n) = @_;
+    my %rows;
+    for (1 .. 20) {
+        open my $fh, '<', $file or last;
+        seek $fh, $offset, 0;
+        %rows = map { chomp; my ($row, $rest) = split / /, $_, 2;
+                      ($row => $rest) } <$fh>;
+        last if keys %rows >= $n;
+        select undef, undef, undef, 0.1;
+    }
+    return \%rows;
 }
 
 1;

@@ -29,6 +29,7 @@
 #include "jose.h"
 #include "jws_private.h"
 #include "tap.h"
+#include "util.h"
 
 #define NOW ((apr_int64_t)1700000000)
 #define ES256 JWT_ALG_BIT(JWT_ALG_ES256)
@@ -37,30 +38,6 @@
 static apr_pool_t *pool;
 
 /* ---- helpers ---- */
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = apr_palloc(pool, 65536);
-    size_t n;
-
-    if (!f) {
-        printf("# cannot open %s\n", path);
-        exit(1);
-    }
-    n = fread(buf, 1, 65535, f);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
-
-static char *bio_text(BIO *b)
-{
-    char *data;
-    long n = BIO_get_mem_data(b, &data);
-
-    return apr_pstrmemdup(pool, data, (apr_size_t)n);
-}
 
 /* A private key of a PEM text, with kid (NULL: none). */
 static jwt_key_t *private_key(const char *pem, const char *kid)
@@ -86,7 +63,7 @@ static jwt_key_t *ec_key(const char *kid, const char **jwk)
         printf("# cannot make an EC key\n");
         exit(1);
     }
-    key = private_key(bio_text(b), kid);
+    key = private_key(bio_text(pool, b), kid);
     BIO_free(b);
     EVP_PKEY_free(pk);
     *jwk = jwt_key_public_jwk(key);
@@ -218,17 +195,6 @@ static const char *sign_raw(const jwt_key_t *key, const char *header,
                                                            siglen), NULL);
 }
 
-static apr_array_header_t *keys_of(jwt_key_t *a, jwt_key_t *b)
-{
-    apr_array_header_t *keys = apr_array_make(pool, 2, sizeof(jwt_key_t *));
-
-    APR_ARRAY_PUSH(keys, jwt_key_t *) = a;
-    if (b) {
-        APR_ARRAY_PUSH(keys, jwt_key_t *) = b;
-    }
-    return keys;
-}
-
 /* ---- parsing ---- */
 
 static void test_vectors(void)
@@ -246,8 +212,8 @@ static void test_vectors(void)
     size_t i;
 
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        const char *doc = slurp(apr_pstrcat(pool, "t/vectors/idp/",
-                                            rows[i].file, NULL));
+        const char *doc = slurp(pool, apr_pstrcat(pool, "t/vectors/idp/",
+                                                  rows[i].file, NULL));
         apr_array_header_t *skipped = NULL;
         jwt_keyset_t *set = NULL;
         jwt_error_t err = { 0, "" };
@@ -311,7 +277,7 @@ static void make_rsa(void)
         printf("# cannot make an RSA key\n");
         exit(1);
     }
-    rsa_private = private_key(bio_text(b), "rsa1");
+    rsa_private = private_key(bio_text(pool, b), "rsa1");
     rsa_jwk = jwt_key_public_jwk(rsa_private);
     BIO_free(b);
     EVP_PKEY_free(pk);
@@ -531,7 +497,7 @@ static void test_big(void)
     int i, n, rc = 0;
 
     PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL);
-    priv = private_key(bio_text(b), "k09999");
+    priv = private_key(bio_text(pool, b), "k09999");
     BIO_free(b);
     EVP_PKEY_free(pk);
     j = json_loads(jwt_key_public_jwk(priv), 0, NULL);
@@ -666,7 +632,7 @@ static void test_kid_rules(void)
        "token verifies after both are tried (got rc %d, tried %d)", rc,
        tried);
     stat = ec_key("dup", &j_static);
-    pol.keys = keys_of(stat, NULL);
+    pol.keys = keys_of(pool, stat, NULL);
     rc = verify(sign_es(dup2), &pol, &err);
     ok(rc && tried == 3, "kid 'dup' static and twice in the set: static "
        "first, then the set (got rc %d, tried %d)", rc, tried);
@@ -676,7 +642,7 @@ static void test_kid_rules(void)
 
     /* an unknown kid falls back to the static keys without kid only */
     stat = ec_key(NULL, &j_static);
-    pol.keys = keys_of(stat, NULL);
+    pol.keys = keys_of(pool, stat, NULL);
     rc = verify(sign_raw(stat, "{\"alg\":\"ES256\",\"kid\":\"unknown\"}",
                          NULL), &pol, &err);
     ok(rc && tried == 1, "a kid no key has: the static key without kid "
@@ -806,7 +772,7 @@ static void test_binding(void)
         int rc;
 
         pol = policy_of(srcs[rows[i].sources]);
-        pol.keys = keys_of(ks, NULL);
+        pol.keys = keys_of(pool, ks, NULL);
         if (rows[i].accepted) {
             apr_array_header_t *iss = apr_array_make(pool, 2,
                                                      sizeof(char *));
@@ -921,7 +887,7 @@ static void test_tenant(void)
 
     APR_ARRAY_PUSH(iss, const char *) = NULL;
     pol.issuers = iss;
-    pol.keys = keys_of(key, NULL);
+    pol.keys = keys_of(pool, key, NULL);
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         const char *claims = apr_psprintf(pool, "{%s,\"exp\":%"
                                           APR_INT64_T_FMT "}",
@@ -940,8 +906,9 @@ static void test_tenant(void)
 
     /* as a bound issuer: Entra ID's own set and token shapes */
     {
-        const char *doc = slurp("t/vectors/idp/entra.json");
-        const char *pem = slurp("t/vectors/idp/test-only-entra-2.key");
+        const char *doc = slurp(pool, "t/vectors/idp/entra.json");
+        const char *pem = slurp(pool,
+                                "t/vectors/idp/test-only-entra-2.key");
         jwt_key_t *signer = private_key(pem, "W8hipmbBNzopQp7GcbI3DjH8BIM");
         jwt_keyring_t *ring = jwt_keyring_create(pool);
         const char *claims[2];

@@ -21,6 +21,7 @@
 
 #include "jose.h"
 #include "tap.h"
+#include "util.h"
 
 #define NOW ((apr_int64_t)1700000000)
 #define RSA_ALGS (JWT_ALG_BIT(JWT_ALG_RS256) | JWT_ALG_BIT(JWT_ALG_RS384) \
@@ -31,21 +32,9 @@ static apr_pool_t *pool;
 static const char *dir = "t/vectors/idp";
 
 /* A file of t/vectors/idp, whole and NUL-terminated; exits if absent. */
-static char *slurp(const char *name)
+static char *idp_file(const char *name)
 {
-    const char *path = apr_pstrcat(pool, dir, "/", name, NULL);
-    FILE *f = fopen(path, "rb");
-    char *buf = apr_palloc(pool, 65536);
-    size_t n;
-
-    if (!f) {
-        printf("# cannot open %s\n", path);
-        exit(1);
-    }
-    n = fread(buf, 1, 65535, f);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
+    return slurp(pool, apr_pstrcat(pool, dir, "/", name, NULL));
 }
 
 /* The keys of a text, or NULL with err set; *skipped as the core gives. */
@@ -68,8 +57,8 @@ static apr_array_header_t *load(const char *text, int want_private,
 static jwt_key_t *private_key(const char *name, const char *kid)
 {
     apr_array_header_t *keys = apr_array_make(pool, 1, sizeof(jwt_key_t *));
-    const char *pem = slurp(apr_pstrcat(pool, "test-only-", name, ".key",
-                                        NULL));
+    const char *pem = idp_file(apr_pstrcat(pool, "test-only-", name, ".key",
+                                           NULL));
     jwt_error_t err;
 
     if (!jwt_keys_load(keys, pool, pem, strlen(pem), kid, 1, &err)) {
@@ -221,8 +210,8 @@ static void test_providers(void)
     size_t i;
 
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        const char *text = slurp(apr_pstrcat(pool, rows[i].name, ".json",
-                                             NULL));
+        const char *text = idp_file(apr_pstrcat(pool, rows[i].name, ".json",
+                                                NULL));
         apr_array_header_t *keys, *skipped;
         const jwt_key_skip_t *sk;
         jwt_error_t err;
@@ -315,7 +304,8 @@ static const char *rsa_members(int bits)
 
 static void test_hostile(void)
 {
-    const char *okta = slurp("okta.json"), *auth0 = slurp("auth0.json");
+    const char *okta = idp_file("okta.json");
+    const char *auth0 = idp_file("auth0.json");
     const char *ne = apr_pstrcat(pool, set_member(okta, 0, "n"), ",",
                                  set_member(okta, 0, "e"), NULL);
     const char *ne1024 = rsa_members(1024);

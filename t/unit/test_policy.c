@@ -22,6 +22,7 @@
 
 #include "jose.h"
 #include "tap.h"
+#include "util.h"
 #include "fake_socache.h"
 
 #define NOW ((apr_int64_t)1700000000)
@@ -66,14 +67,6 @@ static jwt_key_t *load(const char *text, int want_private)
     return APR_ARRAY_IDX(keys, 0, jwt_key_t *);
 }
 
-static char *bio_text(BIO *b)
-{
-    char *data;
-    long n = BIO_get_mem_data(b, &data);
-
-    return apr_pstrmemdup(pool, data, (apr_size_t)n);
-}
-
 /* A fresh RSA key as PEM (private, public) and as a public JWK bound to
  * PS256 alone, without kid: the same material, other algorithms. */
 static void make_rsa(void)
@@ -88,8 +81,8 @@ static void make_rsa(void)
         printf("# cannot make an RSA key\n");
         exit(1);
     }
-    rsa_private_pem = bio_text(b1);
-    rsa_public_pem = bio_text(b2);
+    rsa_private_pem = bio_text(pool, b1);
+    rsa_public_pem = bio_text(pool, b2);
     jwk = json_loads(jwt_key_public_jwk(load(rsa_public_pem, 0)), 0, NULL);
     json_object_del(jwk, "kid");
     json_object_set_new(jwk, "alg", json_string("PS256"));
@@ -100,17 +93,6 @@ static void make_rsa(void)
     BIO_free(b1);
     BIO_free(b2);
     EVP_PKEY_free(pk);
-}
-
-static apr_array_header_t *keys_of(jwt_key_t *a, jwt_key_t *b)
-{
-    apr_array_header_t *keys = apr_array_make(pool, 2, sizeof(jwt_key_t *));
-
-    APR_ARRAY_PUSH(keys, jwt_key_t *) = a;
-    if (b) {
-        APR_ARRAY_PUSH(keys, jwt_key_t *) = b;
-    }
-    return keys;
 }
 
 static apr_array_header_t *strings(const char *a, const char *b)
@@ -139,7 +121,8 @@ static jwt_keyring_t *ring_of_new_key(void)
         exit(1);
     }
     doc = apr_pstrcat(pool, "{\"keys\":[",
-                      jwt_key_public_jwk(load(bio_text(b), 0)), "]}", NULL);
+                      jwt_key_public_jwk(load(bio_text(pool, b), 0)), "]}",
+                      NULL);
     if (!jwt_keyset_parse(&set, pool, doc, strlen(doc), NULL, &err)) {
         printf("# key set: %s\n", err.reason);
         exit(1);
@@ -175,7 +158,7 @@ static jwt_policy_t base(void)
 
     memset(&p, 0, sizeof(p));
     p.algs = ALGS;
-    p.keys = keys_of(hmac(secret, NULL), load(rsa_public_pem, 0));
+    p.keys = keys_of(pool, hmac(secret, NULL), load(rsa_public_pem, 0));
     p.issuers = strings("https://issuer.example", NULL);
     p.audiences = strings("api", NULL);
     p.leeway = 10;
@@ -304,24 +287,24 @@ static void ch_algs(jwt_policy_t *q)
 
 static void ch_key_material(jwt_policy_t *q)
 {
-    q->keys = keys_of(hmac(other_secret, NULL), load(rsa_public_pem, 0));
+    q->keys = keys_of(pool, hmac(other_secret, NULL), load(rsa_public_pem, 0));
 }
 
 static void ch_key_count(jwt_policy_t *q)
 {
-    q->keys = keys_of(hmac(secret, NULL), NULL);
+    q->keys = keys_of(pool, hmac(secret, NULL), NULL);
 }
 
 /* the issue's case: the same RSA key as a PEM and as a JWK that binds
  * it to PS256 */
 static void ch_key_algs(jwt_policy_t *q)
 {
-    q->keys = keys_of(hmac(secret, NULL), load(rsa_jwk_ps256, 0));
+    q->keys = keys_of(pool, hmac(secret, NULL), load(rsa_jwk_ps256, 0));
 }
 
 static void ch_key_kid(jwt_policy_t *q)
 {
-    q->keys = keys_of(hmac(secret, "k1"), load(rsa_public_pem, 0));
+    q->keys = keys_of(pool, hmac(secret, "k1"), load(rsa_public_pem, 0));
 }
 
 static void ch_issuer(jwt_policy_t *q)
