@@ -110,19 +110,6 @@ void jwtauth_derive_policy(jwtauth_dir_conf *conf)
     conf->policy.token_header = jwtauth_conf_header(conf);
 }
 
-/* A record as create makes it, before any directive: a section that
- * sets none of ours (a <Location /> for another module's directives)
- * merges as its parent.  Its pointers are static strings or NULL.  The
- * bytes compared: all but 'complete'. */
-static jwtauth_dir_conf pristine;
-static int pristine_made;
-#define RECORD_BYTES offsetof(jwtauth_dir_conf, complete)
-
-static int is_pristine(const jwtauth_dir_conf *conf)
-{
-    return pristine_made && !memcmp(conf, &pristine, RECORD_BYTES);
-}
-
 void *create_jwtauth_dir_config(apr_pool_t *p, char *dir)
 {
     jwtauth_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
@@ -142,25 +129,16 @@ void *create_jwtauth_dir_config(apr_pool_t *p, char *dir)
     conf->keys_max_stale = UNSET;
     conf->keys_timeout = UNSET;
     jwtauth_derive_policy(conf);
-    conf->complete = 0;
-    if (!pristine_made) {
-        memcpy(&pristine, conf, sizeof(pristine));
-        pristine_made = 1;
-    }
     return conf;
 }
 
 #define MERGE_PTR(f) conf->f = add->f ? add->f : base->f
 
-/* The record of base with add's settings over it, in p. */
-static jwtauth_dir_conf *merge_records(apr_pool_t *p,
-                                       const jwtauth_dir_conf *base,
-                                       const jwtauth_dir_conf *add)
+void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
 {
+    jwtauth_dir_conf *base = basev, *add = addv;
     jwtauth_dir_conf *conf = apr_palloc(p, sizeof(*conf));
 
-    /* every byte set, padding too (jwtauth_complete_record compares) */
-    memset(conf, 0, sizeof(*conf));
     conf->enabled = add->enabled != UNSET ? add->enabled : base->enabled;
     conf->cors_preflight = add->cors_preflight != UNSET ? add->cors_preflight
                                                         : base->cors_preflight;
@@ -231,43 +209,8 @@ static jwtauth_dir_conf *merge_records(apr_pool_t *p,
                                                     : base->keys_timeout;
     MERGE_PTR(keys_ca);
     jwtauth_derive_policy(conf);
-    conf->complete = 0;
     return conf;
 }
-
-/* httpd merges per request, once for each section that applies (and
- * <Location> sections first among themselves, the first of them into
- * nothing).  Records are read-only from startup on, so: a section
- * without our directives (its record byte for byte as create made it:
- * every member unset, so every member comes from base) gives base
- * itself; a complete record merged into such a one gives itself. */
-void *merge_jwtauth_dir_config(apr_pool_t *p, void *basev, void *addv)
-{
-    jwtauth_dir_conf *base = basev, *add = addv;
-
-    if (is_pristine(add)) {
-        return base;
-    }
-    if (add->complete && is_pristine(base)) {
-        return add;
-    }
-    return merge_records(p, base, add);
-}
-
-void jwtauth_complete_record(apr_pool_t *pconf, apr_pool_t *ptemp,
-                             jwtauth_dir_conf *conf)
-{
-    const jwtauth_dir_conf *merged;
-
-    if (conf->complete || is_pristine(conf)) {
-        return;
-    }
-    conf->accepted_issuers = jwtauth_keys_issuers(pconf, conf);
-    jwtauth_derive_policy(conf);
-    merged = merge_records(ptemp, &pristine, conf);
-    conf->complete = pristine_made && !memcmp(merged, conf, RECORD_BYTES);
-}
-
 
 const char *jwtauth_conf_header(const jwtauth_dir_conf *conf)
 {

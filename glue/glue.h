@@ -139,10 +139,6 @@ typedef struct {
     apr_int64_t keys_timeout;           /* JWTAuthKeysTimeout, UNSET */
     const char *keys_ca;                /* JWTAuthKeysCAFile */
     jwt_policy_t policy;                /* derived in merge */
-    /* Last, outside what "as create made it" compares: set at startup on
-     * a section's record when merging it into an empty parent gives the
-     * record itself (jwtauth_complete_record), so such a merge can. */
-    int complete;
 } jwtauth_dir_conf;
 
 /* Whether tokens are checked in this scope (JWTAuth On or Optional):
@@ -192,13 +188,6 @@ const apr_array_header_t *jwtauth_key_sources(void);
 /* Every member of conf->policy from the record (merge does it; the
  * server's own record is done at startup). */
 void jwtauth_derive_policy(jwtauth_dir_conf *conf);
-
-/* At startup, on every section's record once its directives are read:
- * its derived members (accepted issuers in pconf, the policy), and
- * conf->complete when merging it into a record as create makes it gives
- * it byte for byte (checked here, with a real merge in ptemp). */
-void jwtauth_complete_record(apr_pool_t *pconf, apr_pool_t *ptemp,
-                             jwtauth_dir_conf *conf);
 
 /* A secret file read whole into the temp pool (warns when every user
  * may read it); an error names the directive. */

@@ -115,7 +115,6 @@ typedef enum {
 
 typedef struct {
     apr_pool_t *p;
-    apr_pool_t *pconf;          /* for what records keep (complete) */
     server_rec *s;
     unsigned key_algs;          /* what some key of the walk can run */
     int unknown;                /* a <Files>, <If> or <Proxy> sets some */
@@ -200,18 +199,6 @@ static void walk_server(config_walk *w, server_rec *s, section_fn fn)
             fn(w, v, kinds[a]);
             walk_nested(w, v, fn);
         }
-    }
-}
-
-/* section_fn: a record's derived members, once its directives are read
- * (merges of it into an empty parent can then give it as it is) */
-static void complete(config_walk *w, ap_conf_vector_t *v,
-                     section_kind_e kind)
-{
-    jwtauth_dir_conf *conf = ap_get_module_config(v, &jwtauth_module);
-
-    if (conf) {
-        jwtauth_complete_record(w->pconf, w->p, conf);
     }
 }
 
@@ -564,8 +551,6 @@ int jwtauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
         }
         memset(&w, 0, sizeof(w));
         w.p = ptemp;
-        w.pconf = pconf;
-        walk_server(&w, s, complete);
         walk_server(&w, s, gather);
         all.key_algs |= w.key_algs;
         if (!check_sections(ptemp, s, &w, warned, s->lookup_defaults,

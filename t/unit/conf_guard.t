@@ -18,8 +18,8 @@ my ($struct) = $hdr =~ /typedef struct \{\n((?:(?!typedef).)*?)\} jwtauth_dir_co
 my @fields = $struct =~ /^\s+[\w\s\*]+?\**(\w+);/mg;
 ok(@fields >= 10, 'found the config members (' . scalar(@fields) . ')');
 
-my ($merge) = $src =~ /\nstatic jwtauth_dir_conf \*merge_records\(.*?\n\{\n(.*?)\n\}\n/s
-    or BAIL_OUT('merge_records not found');
+my ($merge) = $src =~ /\n(?:static )?void \*merge_jwtauth_dir_config\(.*?\n\{\n(.*?)\n\}\n/s
+    or BAIL_OUT('merge_jwtauth_dir_config not found');
 for my $f (@fields) {
     next if $f eq 'policy';      # derived from the others by derive_policy()
     ok($merge =~ /\bconf->$f\b|MERGE_PTR\($f\)/, "merge sets $f");
