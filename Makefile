@@ -49,7 +49,8 @@ UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose \
              t/unit/test_cache t/unit/test_ecdsa_der \
              t/unit/test_json t/unit/test_policy t/unit/test_robust \
              t/unit/test_claims t/unit/test_paths t/unit/test_keysets \
-             t/unit/test_headers t/unit/test_keyset
+             t/unit/test_headers t/unit/test_keyset \
+             t/unit/test_b64_diff
 
 .PHONY: FORCE all build-deps deps test check unit apache-test demo-test run \
         install clean fuzz fuzz-short valgrind soak soak-short bench-core \
