@@ -630,19 +630,26 @@ int jwt_scopes_grant(const apr_array_header_t *granted,
 
 /* httpd passes a variable to CGI unchanged only when its name is made of
  * these (ap_create_environment turns anything else into '_'). */
+#define NAME_CHAR(c) (((c) >= 'A' && (c) <= 'Z')                           \
+                      || ((c) >= 'a' && (c) <= 'z')                        \
+                      || ((c) >= '0' && (c) <= '9') || (c) == '_')
+#define N4(n)   NAME_CHAR(n), NAME_CHAR((n) + 1), NAME_CHAR((n) + 2),         \
+                NAME_CHAR((n) + 3)
+#define N16(n)  N4(n), N4((n) + 4), N4((n) + 8), N4((n) + 12)
+#define N64(n)  N16(n), N16((n) + 16), N16((n) + 32), N16((n) + 48)
+
+static const unsigned char name_chars[256] = {
+    N64(0), N64(64), N64(128), N64(192)
+};
+
 static int exportable(const char *name, size_t len)
 {
-    size_t i;
+    const unsigned char *s = (const unsigned char *)name, *e = s + len;
 
-    for (i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)name[i];
-
-        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')
-              || (ch >= '0' && ch <= '9') || ch == '_')) {
-            return 0;
-        }
+    while (s < e && name_chars[*s]) {
+        s++;
     }
-    return len > 0;
+    return s == e && len > 0;
 }
 
 /* Would httpd's tables take exportable name a (of len bytes) and the
@@ -701,6 +708,7 @@ static apr_hash_t *folded_counts(apr_pool_t *p, const jwt_claims_t *c,
 static void env_verdicts(apr_pool_t *p, const jwt_claims_t *c,
                          unsigned char *ok)
 {
+    apr_uint32_t key[ENV_PAIRWISE_MAX];
     int i, j;
 
     for (i = 0; i < c->n; i++) {
@@ -730,21 +738,25 @@ static void env_verdicts(apr_pool_t *p, const jwt_claims_t *c,
         }
         return;
     }
+    /* each exportable name's length and folded first and last byte as
+     * one number: names can clash only when these are equal; 0 for the
+     * names that are not exportable, which clash with none */
     for (i = 0; i < c->n; i++) {
-        const jwt_member_t *m = &c->m[i];
-        const char *a = c->base + m->name;
+        const char *a = c->base + c->m[i].name;
+        apr_uint32_t len = c->m[i].name_len;
 
-        /* a name that is not exportable clashes with none that is:
-         * same_variable() folds only what exportable names hold */
-        if (!ok[i] && !exportable(a, m->name_len)) {
+        key[i] = ok[i] ? len << 16 | (apr_uint32_t)(a[0] | 0x20) << 8
+                         | (apr_uint32_t)(a[len - 1] | 0x20) : 0;
+    }
+    for (i = 0; i < c->n; i++) {
+        if (!key[i]) {
             continue;
         }
         for (j = i + 1; j < c->n; j++) {
-            const jwt_member_t *o = &c->m[j];
-            const char *b = c->base + o->name;
-
-            if (o->name_len == m->name_len && (a[0] | 0x20) == (b[0] | 0x20)
-                && same_variable(a, b, m->name_len)) {
+            if (key[j] == key[i] && c->m[j].name_len == c->m[i].name_len
+                && same_variable(c->base + c->m[i].name,
+                                 c->base + c->m[j].name,
+                                 c->m[i].name_len)) {
                 ok[i] = ok[j] = 0;
             }
         }
