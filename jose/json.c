@@ -751,33 +751,9 @@ static const unsigned char out_str_stop[256] = {
  * real (jansson reformats), no -0.  NULL otherwise. */
 static char *compact_text(apr_pool_t *p, const char *v, size_t len)
 {
-    char *out, *o;
+    char *out = apr_palloc(p, len + 1), *o = out;
     const unsigned char *s = (const unsigned char *)v, *e = s + len;
 
-    /* the usual text, compact already: nothing to drop or refuse
-     * anywhere (a '.', a digit's 'e', a '-0' or a backslash even in a
-     * string sends it the long way, which decides) */
-    for (; s < e; s++) {
-        unsigned char ch = *s;
-
-        if (!out_str_stop[ch] || ch == '"') {
-            continue;
-        }
-        if ((ch == 'e' || ch == 'E')
-            && !(s > (const unsigned char *)v && s[-1] >= '0'
-                 && s[-1] <= '9')) {
-            continue;
-        }
-        if (ch == '-' && !(s + 1 < e && s[1] == '0')) {
-            continue;
-        }
-        break;                  /* a blank, a '.', an exponent, a -0 */
-    }
-    if (s == e && !memchr(v, '\\', len)) {
-        return apr_pstrmemdup(p, v, len);
-    }
-    s = (const unsigned char *)v;
-    out = o = apr_palloc(p, len + 1);
     while (s < e) {
         unsigned char ch = *s;
 
