@@ -672,7 +672,8 @@ static int same_variable(const char *a, const char *b, size_t len)
  * folded names instead of comparing every pair. */
 #define ENV_PAIRWISE_MAX 32
 
-/* The folded (bit 0x20 set) copies of the exportable names, counted. */
+/* The folded (bit 0x20 set) copies of the names ok[] marks (the
+ * exportable ones), counted. */
 static apr_hash_t *folded_counts(apr_pool_t *p, const jwt_claims_t *c,
                                  const unsigned char *ok)
 {

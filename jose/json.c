@@ -400,8 +400,7 @@ static int has_duplicate(scan_t *sc, int from, int to)
         }
         return 0;
     }
-    /* the keys once the names' bytes are final (base may have moved
-     * them while decoding later names) */
+    /* the keys from b, the buffer every name's offset points into */
     for (i = from; i < to; i++) {
         sc->names[i].key = name_key(b, &sc->names[i].span);
     }
@@ -734,16 +733,16 @@ json_t *jwt_member_json(apr_pool_t *p, const jwt_claims_t *c,
                                        | JSON_REJECT_DUPLICATES, NULL));
 }
 
-/* What compact_text() must look at: in a string, the quote that ends it
- * and a backslash (1); outside, blanks (2), the quote that opens a
- * string (1), and the characters of reals and -0 (3); 0 for a byte
- * that is copied as it is. */
+/* The bytes compact_text() must look at, in a string (the quote that
+ * ends it, a backslash) and outside one (blanks, the quote that opens a
+ * string, the characters of reals and of -0); every other byte is
+ * copied as it is. */
 static const unsigned char in_str_stop[256] = {
     ['"'] = 1, ['\\'] = 1
 };
 static const unsigned char out_str_stop[256] = {
-    [' '] = 2, ['\n'] = 2, ['\r'] = 2, ['\t'] = 2, ['"'] = 1,
-    ['.'] = 3, ['e'] = 3, ['E'] = 3, ['-'] = 3
+    [' '] = 1, ['\n'] = 1, ['\r'] = 1, ['\t'] = 1, ['"'] = 1,
+    ['.'] = 1, ['e'] = 1, ['E'] = 1, ['-'] = 1
 };
 
 /* An array or object's text as jansson's compact dump of it, when that
@@ -779,7 +778,7 @@ static char *compact_text(apr_pool_t *p, const char *v, size_t len)
             s++;
             continue;
         case '-':
-            if (s + 1 < e ? s[1] == '0' : 0) {
+            if (s + 1 < e && s[1] == '0') {
                 return NULL;
             }
             *o++ = (char)ch;
