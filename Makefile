@@ -49,7 +49,8 @@ UNIT       = t/unit/test_core t/unit/test_creds t/unit/test_jose \
              t/unit/test_cache t/unit/test_ecdsa_der \
              t/unit/test_json t/unit/test_policy t/unit/test_robust \
              t/unit/test_claims t/unit/test_paths t/unit/test_keysets \
-             t/unit/test_headers t/unit/test_keyset t/unit/test_digest
+             t/unit/test_headers t/unit/test_keyset t/unit/test_digest \
+             t/unit/test_b64_diff t/unit/test_json_diff
 UNIT      += t/unit/test_header_cache
 
 .PHONY: FORCE all build-deps deps test check unit apache-test demo-test run \
@@ -87,6 +88,9 @@ t/unit/%: t/unit/%.c t/unit/tap.h t/unit/util.h t/unit/fake_socache.h \
         t/json_oracle.h $(JOSE_LIB) | build-deps
 	$(CC) $(WARN) $(JOSE_SAN) -g -O1 -Ijose $(APR_CFLAGS) -o $@ $< \
 	    $(CORE_LIBS)
+
+# the references the differential test holds the new code to
+t/unit/test_json_diff: t/unit/ref/json_before.c t/unit/ref/claims_env_before.c
 
 unit: all $(UNIT)
 	prove -v --exec '' $(UNIT) t/unit/conf_guard.t t/unit/layout.t \

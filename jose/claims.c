@@ -630,19 +630,26 @@ int jwt_scopes_grant(const apr_array_header_t *granted,
 
 /* httpd passes a variable to CGI unchanged only when its name is made of
  * these (ap_create_environment turns anything else into '_'). */
+#define NAME_CHAR(c) (((c) >= 'A' && (c) <= 'Z')                           \
+                      || ((c) >= 'a' && (c) <= 'z')                        \
+                      || ((c) >= '0' && (c) <= '9') || (c) == '_')
+#define N4(n)   NAME_CHAR(n), NAME_CHAR((n) + 1), NAME_CHAR((n) + 2),         \
+                NAME_CHAR((n) + 3)
+#define N16(n)  N4(n), N4((n) + 4), N4((n) + 8), N4((n) + 12)
+#define N64(n)  N16(n), N16((n) + 16), N16((n) + 32), N16((n) + 48)
+
+static const unsigned char name_chars[256] = {
+    N64(0), N64(64), N64(128), N64(192)
+};
+
 static int exportable(const char *name, size_t len)
 {
-    size_t i;
+    const unsigned char *s = (const unsigned char *)name, *e = s + len;
 
-    for (i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)name[i];
-
-        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')
-              || (ch >= '0' && ch <= '9') || ch == '_')) {
-            return 0;
-        }
+    while (s < e && name_chars[*s]) {
+        s++;
     }
-    return len > 0;
+    return s == e && len > 0;
 }
 
 /* Would httpd's tables take exportable name a (of len bytes) and the
@@ -665,8 +672,10 @@ static int same_variable(const char *a, const char *b, size_t len)
  * folded names instead of comparing every pair. */
 #define ENV_PAIRWISE_MAX 32
 
-/* The folded (bit 0x20 set) copies of the exportable names, counted. */
-static apr_hash_t *folded_counts(apr_pool_t *p, const jwt_claims_t *c)
+/* The folded (bit 0x20 set) copies of the names ok[] marks (the
+ * exportable ones), counted. */
+static apr_hash_t *folded_counts(apr_pool_t *p, const jwt_claims_t *c,
+                                 const unsigned char *ok)
 {
     apr_hash_t *h = apr_hash_make(p);
     int i;
@@ -677,7 +686,7 @@ static apr_hash_t *folded_counts(apr_pool_t *p, const jwt_claims_t *c)
         size_t k;
         int *count;
 
-        if (!exportable(c->base + m->name, m->name_len)) {
+        if (!ok[i]) {
             continue;
         }
         f = apr_pstrmemdup(p, c->base + m->name, m->name_len);
@@ -693,34 +702,83 @@ static apr_hash_t *folded_counts(apr_pool_t *p, const jwt_claims_t *c)
     return h;
 }
 
-/* Does the exportable claim i share its variable with another claim? */
-static int clashes(apr_pool_t *p, const jwt_claims_t *c, int i,
-                   apr_hash_t **folded)
+/* Which claims become variables: ok[i] is 1 when claim i's name is
+ * exportable and shares its variable with no other claim's (names are
+ * unique, the scanner refuses duplicates, so a clash is another claim
+ * spelt with other case), else 0.  Each pair is compared once. */
+static void env_verdicts(apr_pool_t *p, const jwt_claims_t *c,
+                         unsigned char *ok)
 {
-    const jwt_member_t *m = &c->m[i];
-    const char *name = c->base + m->name;
-    char *f;
-    size_t k;
-    int j;
+    apr_uint32_t key[ENV_PAIRWISE_MAX];
+    int i, j;
 
-    if (c->n <= ENV_PAIRWISE_MAX) {
-        for (j = 0; j < c->n; j++) {
-            if (j != i && c->m[j].name_len == m->name_len
-                && same_variable(name, c->base + c->m[j].name,
-                                 m->name_len)) {
-                return 1;
+    for (i = 0; i < c->n; i++) {
+        ok[i] = (unsigned char)exportable(c->base + c->m[i].name,
+                                          c->m[i].name_len);
+    }
+    if (c->n > ENV_PAIRWISE_MAX) {
+        apr_hash_t *h = folded_counts(p, c, ok);
+        char *f = NULL;
+        size_t cap = 0, k;
+
+        for (i = 0; i < c->n; i++) {
+            const jwt_member_t *m = &c->m[i];
+
+            if (!ok[i]) {
+                continue;
+            }
+            if (m->name_len > cap) {
+                cap = 2 * m->name_len;
+                f = apr_palloc(p, cap);
+            }
+            for (k = 0; k < m->name_len; k++) {
+                f[k] = c->base[m->name + k] | 0x20;
+            }
+            ok[i] = *(int *)apr_hash_get(h, f, (apr_ssize_t)m->name_len)
+                    == 1;
+        }
+        return;
+    }
+    /* each exportable name's length and folded first and last byte as
+     * one number: names can clash only when these are equal; 0 for the
+     * names that are not exportable, which clash with none */
+    for (i = 0; i < c->n; i++) {
+        const char *a = c->base + c->m[i].name;
+        apr_uint32_t len = c->m[i].name_len;
+
+        key[i] = ok[i] ? len << 16 | (apr_uint32_t)(a[0] | 0x20) << 8
+                         | (apr_uint32_t)(a[len - 1] | 0x20) : 0;
+    }
+    for (i = 0; i < c->n; i++) {
+        if (!key[i]) {
+            continue;
+        }
+        for (j = i + 1; j < c->n; j++) {
+            if (key[j] == key[i] && c->m[j].name_len == c->m[i].name_len
+                && same_variable(c->base + c->m[i].name,
+                                 c->base + c->m[j].name,
+                                 c->m[i].name_len)) {
+                ok[i] = ok[j] = 0;
             }
         }
+    }
+}
+
+/* The bytes a variable's value takes in the one block of
+ * jwt_claims_env, with its NUL; 0 when the value is not a plain copy
+ * of its text (reals, arrays, objects: jwt_member_text makes it). */
+static size_t env_value_size(const jwt_claims_t *c, const jwt_member_t *m)
+{
+    switch (m->type) {
+    case JWT_JSON_STRING:
+    case JWT_JSON_TRUE:
+    case JWT_JSON_FALSE:
+    case JWT_JSON_NULL:
+    case JWT_JSON_INTEGER:
+        return (size_t)m->value_len + 1;
+    default:
         return 0;
     }
-    if (!*folded) {
-        *folded = folded_counts(p, c);
-    }
-    f = apr_pstrmemdup(p, name, m->name_len);
-    for (k = 0; k < m->name_len; k++) {
-        f[k] |= 0x20;
-    }
-    return *(int *)apr_hash_get(*folded, f, (apr_ssize_t)m->name_len) > 1;
 }
 
 apr_array_header_t *jwt_claims_env(apr_pool_t *p, const jwt_claims_t *c,
@@ -728,38 +786,67 @@ apr_array_header_t *jwt_claims_env(apr_pool_t *p, const jwt_claims_t *c,
                                    apr_array_header_t **skipped)
 {
     apr_array_header_t *vars = apr_array_make(p, c->n, sizeof(jwt_env_t));
-    apr_hash_t *folded = NULL;
-    size_t plen = strlen(prefix);
+    unsigned char small[ENV_PAIRWISE_MAX], *ok = small;
+    jwt_env_t *v = (jwt_env_t *)vars->elts;
+    size_t plen = strlen(prefix), total = 0;
+    char *o;
     int i;
 
     if (skipped) {
         *skipped = apr_array_make(p, 1, sizeof(const char *));
     }
+    if (c->n > ENV_PAIRWISE_MAX) {
+        ok = apr_palloc(p, (apr_size_t)c->n);
+    }
+    env_verdicts(p, c, ok);
+    /* every name and every plain value in one block */
+    for (i = 0; i < c->n; i++) {
+        if (ok[i]) {
+            total += plen + c->m[i].name_len + 1
+                     + env_value_size(c, &c->m[i]);
+        }
+    }
+    o = apr_palloc(p, total ? total : 1);
     for (i = 0; i < c->n; i++) {
         const jwt_member_t *m = &c->m[i];
         const char *name = c->base + m->name;
-        jwt_env_t *v;
-        char *n;
+        size_t size;
 
-        /* names are unique (the scanner refuses duplicates), so a clash
-         * is another claim spelt with other case */
-        if (!exportable(name, m->name_len) || clashes(p, c, i, &folded)) {
+        if (!ok[i]) {
             if (skipped) {
                 APR_ARRAY_PUSH(*skipped, const char *) =
                     apr_pstrmemdup(p, name, m->name_len);
             }
             continue;
         }
-        n = apr_palloc(p, plen + m->name_len + 1);
-        memcpy(n, prefix, plen);
-        memcpy(n + plen, name, m->name_len);
-        n[plen + m->name_len] = '\0';
-        v = apr_array_push(vars);
-        v->name = n;
-        if (!(v->value = jwt_member_text(p, c, m))) {
-            vars->nelts--;
+        v->name = o;
+        memcpy(o, prefix, plen);
+        memcpy(o + plen, name, m->name_len);
+        o += plen + m->name_len;
+        *o++ = '\0';
+        if ((size = env_value_size(c, m))) {
+            const char *t = c->base + m->value;
+
+            /* jwt_member_text's rules: the text, but "0" for "-0" */
+            v->value = o;
+            if (m->type == JWT_JSON_INTEGER && m->value_len == 2
+                && t[0] == '-' && t[1] == '0') {
+                *o++ = '0';
+                *o++ = '\0';
+                o += size - 2;
+            }
+            else {
+                memcpy(o, t, size - 1);
+                o[size - 1] = '\0';
+                o += size;
+            }
         }
+        else if (!(v->value = jwt_member_text(p, c, m))) {
+            continue;
+        }
+        v++;
     }
+    vars->nelts = (int)(v - (jwt_env_t *)vars->elts);
     return vars;
 }
 

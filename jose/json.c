@@ -49,9 +49,19 @@ static const unsigned char str_stop[256] = {
 #undef O16
 };
 
+/* the byte b in each of a word's 8 bytes */
+#define ALL(b) ((apr_uint64_t)(b) * APR_UINT64_C(0x0101010101010101))
+
 typedef struct {
     apr_uint32_t off, len;      /* decoded bytes, offsets into base */
 } span_t;
+
+/* A name of an object being scanned, with its length, first and last
+ * byte as one number: two names can be equal only when their keys are. */
+typedef struct {
+    span_t span;
+    apr_uint32_t key;
+} name_t;
 
 typedef struct {
     const unsigned char *s, *end;   /* cursor and end of the text */
@@ -61,9 +71,11 @@ typedef struct {
     char *base;                 /* text then decoded strings, or NULL
                                  * while nothing needed decoding */
     apr_size_t used;            /* bytes of base in use */
-    span_t *names;              /* a stack of the names of the objects
+    name_t *names;              /* a stack of the names of the objects
                                  * being scanned, for duplicates */
     int nnames, cap;
+    jwt_member_t *members;      /* the top level's, in document order */
+    int nmembers, mcap;
 } scan_t;
 
 static int is_digit(unsigned char c)
@@ -108,13 +120,20 @@ static long hex4(const unsigned char *s)
     return v;
 }
 
-static void skip_ws(scan_t *sc)
+static void skip_blanks(scan_t *sc)
 {
     while (sc->s < sc->end && (*sc->s == ' ' || *sc->s == '\n'
                                || *sc->s == '\r' || *sc->s == '\t')) {
         sc->s++;
     }
 }
+
+/* compact JSON has no blank: one test, inline, says so */
+#define skip_ws(sc) do {                                                   \
+        if (!((sc)->s < (sc)->end && *(sc)->s > ' ')) {                    \
+            skip_blanks(sc);                                               \
+        }                                                                  \
+    } while (0)
 
 static char *put_utf8(char *o, unsigned long cp)
 {
@@ -186,6 +205,22 @@ static int scan_string(scan_t *sc, span_t *span)
     long v, w;
 
     for (;;) {
+#if !APR_IS_BIGENDIAN && defined(__GNUC__)
+        /* 8 bytes at a time while 8 are left: the lowest byte of the mask
+         * that is set is the first stop (a borrow only runs upwards) */
+        while (end - s >= 8) {
+            apr_uint64_t w, stop;
+
+            memcpy(&w, s, 8);
+            stop = ((w ^ ALL(0x22)) - ALL(0x01)) | ((w ^ ALL(0x5c))
+                   - ALL(0x01)) | (w - ALL(0x20)) | w;
+            if ((stop &= ALL(0x80))) {
+                s += __builtin_ctzll(stop) >> 3;
+                break;
+            }
+            s += 8;
+        }
+#endif
         while (s < end && !str_stop[*s]) {
             s++;
         }
@@ -275,6 +310,12 @@ static int scan_number(scan_t *sc, jwt_json_type_e *type)
         }
     }
     else if (s < end && is_digit(*s)) {
+        /* 18 digits stay below 10^18 < 2^63: no overflow to test */
+        const unsigned char *safe = end - s > 18 ? s + 18 : end;
+
+        while (s < safe && is_digit(*s)) {
+            v = v * 10 + (unsigned)(*s++ - '0');
+        }
         while (s < end && is_digit(*s)) {
             unsigned d = (unsigned)(*s++ - '0');
 
@@ -318,9 +359,18 @@ static int scan_number(scan_t *sc, jwt_json_type_e *type)
 
 static int scan_value(scan_t *sc, int depth, jwt_json_type_e *type);
 
+/* The key of a name: its length, first and last byte. */
+static apr_uint32_t name_key(const char *b, const span_t *n)
+{
+    const unsigned char *s = (const unsigned char *)b + n->off;
+
+    return n->len ? n->len << 16 | (apr_uint32_t)s[0] << 8 | s[n->len - 1]
+                  : 0;
+}
+
 /* Are two names among names[from..to) equal?  Pairwise for the usual
  * handful, through an open-addressed table beyond. */
-static int has_duplicate(const scan_t *sc, int from, int to)
+static int has_duplicate(scan_t *sc, int from, int to)
 {
     const char *b = sc->base ? sc->base : (const char *)sc->text;
     int i, j;
@@ -334,12 +384,12 @@ static int has_duplicate(const scan_t *sc, int from, int to)
         }
         tab = apr_pcalloc(sc->p, size * sizeof(*tab));
         for (i = from; i < to; i++) {
-            const span_t *a = &sc->names[i];
+            const span_t *a = &sc->names[i].span;
             apr_ssize_t klen = (apr_ssize_t)a->len;
 
             h = apr_hashfunc_default(b + a->off, &klen) & (size - 1);
             for (; tab[h]; h = (h + 1) & (size - 1)) {
-                const span_t *o = &sc->names[tab[h] - 1];
+                const span_t *o = &sc->names[tab[h] - 1].span;
 
                 if (o->len == a->len && !memcmp(b + o->off, b + a->off,
                                                 a->len)) {
@@ -350,14 +400,20 @@ static int has_duplicate(const scan_t *sc, int from, int to)
         }
         return 0;
     }
+    /* the keys from b, the buffer every name's offset points into */
+    for (i = from; i < to; i++) {
+        sc->names[i].key = name_key(b, &sc->names[i].span);
+    }
     for (i = from + 1; i < to; i++) {
-        const span_t *a = &sc->names[i];
+        const name_t *a = &sc->names[i];
 
         for (j = from; j < i; j++) {
-            const span_t *o = &sc->names[j];
+            const name_t *o = &sc->names[j];
 
-            if (o->len == a->len && (a->len == 0 || (b[o->off] == b[a->off]
-                && !memcmp(b + o->off, b + a->off, a->len)))) {
+            if (o->key == a->key && o->span.len == a->span.len
+                && (a->span.len <= 2
+                    || !memcmp(b + o->span.off + 1, b + a->span.off + 1,
+                               a->span.len - 2))) {
                 return 1;
             }
         }
@@ -365,11 +421,11 @@ static int has_duplicate(const scan_t *sc, int from, int to)
     return 0;
 }
 
-static span_t *push_name(scan_t *sc)
+static name_t *push_name(scan_t *sc)
 {
     if (sc->nnames == sc->cap) {
         int cap = sc->cap ? 2 * sc->cap : 16;
-        span_t *n = apr_palloc(sc->p, (apr_size_t)cap * sizeof(*n));
+        name_t *n = apr_palloc(sc->p, (apr_size_t)cap * sizeof(*n));
 
         if (sc->nnames) {
             memcpy(n, sc->names, (apr_size_t)sc->nnames * sizeof(*n));
@@ -380,9 +436,26 @@ static span_t *push_name(scan_t *sc)
     return &sc->names[sc->nnames++];
 }
 
-/* The object at the cursor.  With members (the top level), each member
- * is recorded there too. */
-static int scan_object(scan_t *sc, int depth, apr_array_header_t *members)
+/* A new top-level member; the array grows by doubling. */
+static jwt_member_t *push_member(scan_t *sc)
+{
+    if (sc->nmembers == sc->mcap) {
+        int cap = sc->mcap ? 2 * sc->mcap : 16;
+        jwt_member_t *m = apr_palloc(sc->p, (apr_size_t)cap * sizeof(*m));
+
+        if (sc->nmembers) {
+            memcpy(m, sc->members,
+                   (apr_size_t)sc->nmembers * sizeof(*m));
+        }
+        sc->members = m;
+        sc->mcap = cap;
+    }
+    return &sc->members[sc->nmembers++];
+}
+
+/* The object at the cursor.  At the top level (top), each member is
+ * recorded in sc->members too. */
+static int scan_object(scan_t *sc, int depth, int top)
 {
     int first = sc->nnames, ok = 0;
 
@@ -401,7 +474,7 @@ static int scan_object(scan_t *sc, int depth, apr_array_header_t *members)
         if (sc->s >= sc->end || *sc->s != '"') {
             goto done;
         }
-        name = push_name(sc);
+        name = &push_name(sc)->span;
         if (!scan_string(sc, name)) {
             goto done;
         }
@@ -411,8 +484,8 @@ static int scan_object(scan_t *sc, int depth, apr_array_header_t *members)
         }
         sc->s++;
         skip_ws(sc);
-        if (members) {
-            m = apr_array_push(members);
+        if (top) {
+            m = push_member(sc);
             m->name = name->off;
             m->name_len = name->len;
         }
@@ -509,7 +582,7 @@ static int scan_value(scan_t *sc, int depth, jwt_json_type_e *type)
         return scan_string(sc, NULL);
     case '{':
         *type = JWT_JSON_OBJECT;
-        return scan_object(sc, depth, NULL);
+        return scan_object(sc, depth, 0);
     case '[':
         *type = JWT_JSON_ARRAY;
         return scan_array(sc, depth);
@@ -531,7 +604,6 @@ int jwt_claims_parse(jwt_claims_t *c, apr_pool_t *p, const char *text,
                      size_t len)
 {
     scan_t sc;
-    apr_array_header_t *members;
 
     if (len >= MAX_TEXT) {
         return 0;
@@ -541,10 +613,9 @@ int jwt_claims_parse(jwt_claims_t *c, apr_pool_t *p, const char *text,
     sc.end = sc.s + len;
     sc.len = len;
     sc.p = p;
-    members = apr_array_make(p, 12, sizeof(jwt_member_t));
     skip_ws(&sc);
     if (sc.s >= sc.end || *sc.s != '{'
-        || !scan_object(&sc, 1, members)) {
+        || !scan_object(&sc, 1, 1)) {
         return 0;
     }
     skip_ws(&sc);
@@ -554,8 +625,8 @@ int jwt_claims_parse(jwt_claims_t *c, apr_pool_t *p, const char *text,
     c->base = sc.base ? sc.base : text;
     c->len = len;
     c->size = sc.base ? sc.used : len;
-    c->m = (const jwt_member_t *)members->elts;
-    c->n = members->nelts;
+    c->m = sc.members;
+    c->n = sc.nmembers;
     return 1;
 }
 
@@ -564,14 +635,20 @@ int jwt_claims_parse(jwt_claims_t *c, apr_pool_t *p, const char *text,
 
 const jwt_member_t *jwt_claims_get(const jwt_claims_t *c, const char *name)
 {
-    size_t n = strlen(name);
+    size_t n = strlen(name), k;
     int i;
 
     for (i = 0; i < c->n; i++) {
         const jwt_member_t *m = &c->m[i];
+        const char *b = c->base + m->name;
 
-        if (m->name_len == n && (n == 0 || (c->base[m->name] == *name
-            && !memcmp(c->base + m->name, name, n)))) {
+        if (m->name_len != n || (n && *b != *name)) {
+            continue;
+        }
+        /* claim names are short: byte by byte, no call */
+        for (k = 1; k < n && b[k] == name[k]; k++) {
+        }
+        if (k >= n) {
             return m;
         }
     }
@@ -656,35 +733,70 @@ json_t *jwt_member_json(apr_pool_t *p, const jwt_claims_t *c,
                                        | JSON_REJECT_DUPLICATES, NULL));
 }
 
+/* The bytes compact_text() must look at, in a string (the quote that
+ * ends it, a backslash) and outside one (blanks, the quote that opens a
+ * string, the characters of reals and of -0); every other byte is
+ * copied as it is. */
+static const unsigned char in_str_stop[256] = {
+    ['"'] = 1, ['\\'] = 1
+};
+static const unsigned char out_str_stop[256] = {
+    [' '] = 1, ['\n'] = 1, ['\r'] = 1, ['\t'] = 1, ['"'] = 1,
+    ['.'] = 1, ['e'] = 1, ['E'] = 1, ['-'] = 1
+};
+
 /* An array or object's text as jansson's compact dump of it, when that
  * is the text without its blanks: no escape (jansson re-escapes), no
  * real (jansson reformats), no -0.  NULL otherwise. */
 static char *compact_text(apr_pool_t *p, const char *v, size_t len)
 {
     char *out = apr_palloc(p, len + 1), *o = out;
-    const char *e = v + len;
-    int in_str = 0;
+    const unsigned char *s = (const unsigned char *)v, *e = s + len;
 
-    for (; v < e; v++) {
-        char ch = *v;
+    while (s < e) {
+        unsigned char ch = *s;
 
-        if (in_str) {
-            if (ch == '\\') {
-                return NULL;
-            }
-            in_str = ch != '"';
-        }
-        else if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t') {
+        if (!out_str_stop[ch]) {
+            *o++ = (char)ch;
+            s++;
             continue;
         }
-        else if (ch == '"') {
-            in_str = 1;
-        }
-        else if (ch == '.' || ((ch == 'e' || ch == 'E') && v[-1] >= '0'
-                                && v[-1] <= '9') || (ch == '-' && v[1] == '0')) {
+        switch (ch) {
+        case ' ': case '\n': case '\r': case '\t':
+            s++;
+            continue;
+        case '.':
             return NULL;
+        case 'e':
+        case 'E':
+            /* an exponent follows a digit; elsewhere it is a literal's */
+            if (s > (const unsigned char *)v && s[-1] >= '0'
+                && s[-1] <= '9') {
+                return NULL;
+            }
+            *o++ = (char)ch;
+            s++;
+            continue;
+        case '-':
+            if (s + 1 < e && s[1] == '0') {
+                return NULL;
+            }
+            *o++ = (char)ch;
+            s++;
+            continue;
+        default:                /* '"': copy the string to its end */
+            *o++ = (char)*s++;
+            while (s < e && !in_str_stop[*s]) {
+                *o++ = (char)*s++;
+            }
+            if (s < e && *s == '\\') {
+                return NULL;
+            }
+            if (s < e) {
+                *o++ = (char)*s++;
+            }
+            continue;
         }
-        *o++ = ch;
     }
     *o = '\0';
     return out;

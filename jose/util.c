@@ -48,48 +48,69 @@ static const char b64url_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* value of each base64url character, 64 for everything else */
-static const unsigned char b64url_values[256] = {
-#define X64 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64
-    X64, X64,
-    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 64,
-    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64,
-    64,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
-    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 63,
-    64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 64, 64, 64, 64, 64,
-    X64, X64, X64, X64, X64, X64, X64, X64
-#undef X64
+#define B64V(c) ((c) >= 'A' && (c) <= 'Z' ? (c) - 'A'                    \
+                 : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26             \
+                 : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52             \
+                 : (c) == '-' ? 62 : (c) == '_' ? 63 : 64)
+
+/* F(0) ... F(255), for tables computed by the compiler */
+#define R4(F, n)   F(n), F((n) + 1), F((n) + 2), F((n) + 3)
+#define R16(F, n)  R4(F, n), R4(F, (n) + 4), R4(F, (n) + 8), R4(F, (n) + 12)
+#define R64(F, n)  R16(F, n), R16(F, (n) + 16), R16(F, (n) + 32),            \
+                   R16(F, (n) + 48)
+#define R256(F)    R64(F, 0), R64(F, 64), R64(F, 128), R64(F, 192)
+
+static const unsigned char b64url_values[256] = { R256(B64V) };
+
+/* One group of 4 characters decodes through one lookup each: the
+ * character's 6 bits already in their place among the group's 3 bytes,
+ * laid out as a little-endian word holds them (byte 0 first), and a
+ * character outside the alphabet sets bit 24, which no valid one does. */
+#define B64BAD 0x01000000u
+#define B64D(c, expr) (B64V(c) == 64 ? B64BAD : (apr_uint32_t)(expr))
+#define D0(c) B64D(c, B64V(c) << 2)
+#define D1(c) B64D(c, B64V(c) >> 4 | (B64V(c) & 15) << 12)
+#define D2(c) B64D(c, B64V(c) >> 2 << 8 | (B64V(c) & 3) << 22)
+#define D3(c) B64D(c, B64V(c) << 16)
+
+static const apr_uint32_t b64url_d[4][256] = {
+    { R256(D0) }, { R256(D1) }, { R256(D2) }, { R256(D3) }
 };
 
 int jwt_b64url_decode(unsigned char **out, size_t *outlen, apr_pool_t *p,
                       const char *in, size_t len)
 {
-    const unsigned char *s = (const unsigned char *)in;
+    const unsigned char *s = (const unsigned char *)in, *end;
     unsigned char *buf, *o;
-    size_t i, full = len / 4 * 4, rem = len % 4;
-    unsigned a, b, c, d;
+    size_t rem = len % 4;
+    unsigned a, b, c;
+    apr_uint32_t w;
 
     /* one leftover character carries only 6 bits: never valid */
     if (rem == 1) {
         return 0;
     }
+    /* room for the 3 bytes of each group, the last one's 4-byte store
+     * (its fourth byte is overwritten after) and the NUL */
     buf = o = apr_palloc(p, len / 4 * 3 + 3);
-    for (i = 0; i < full; i += 4) {
-        a = b64url_values[s[i]];
-        b = b64url_values[s[i + 1]];
-        c = b64url_values[s[i + 2]];
-        d = b64url_values[s[i + 3]];
-        if ((a | b | c | d) & 64) {
+    for (end = s + (len - rem); s < end; s += 4, o += 3) {
+        w = b64url_d[0][s[0]] | b64url_d[1][s[1]] | b64url_d[2][s[2]]
+            | b64url_d[3][s[3]];
+        if (w & B64BAD) {
             return 0;
         }
-        *o++ = (unsigned char)(a << 2 | b >> 4);
-        *o++ = (unsigned char)(b << 4 | c >> 2);
-        *o++ = (unsigned char)(c << 6 | d);
+#if APR_IS_BIGENDIAN
+        o[0] = (unsigned char)w;
+        o[1] = (unsigned char)(w >> 8);
+        o[2] = (unsigned char)(w >> 16);
+#else
+        memcpy(o, &w, 4);
+#endif
     }
     if (rem) {
-        a = b64url_values[s[i]];
-        b = b64url_values[s[i + 1]];
-        c = rem == 3 ? b64url_values[s[i + 2]] : 0;
+        a = b64url_values[s[0]];
+        b = b64url_values[s[1]];
+        c = rem == 3 ? b64url_values[s[2]] : 0;
         if ((a | b | c) & 64) {
             return 0;
         }
