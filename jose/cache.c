@@ -55,6 +55,7 @@ typedef struct {
     char *kid;                  /* malloc'd, or NULL */
     void *blob;                 /* malloc'd: the claims' text and spans */
     jwt_claims_t claims;        /* pointing into blob */
+    jwt_times_t times;          /* its exp, nbf, iat, read once */
 } cache_entry_t;
 
 struct jwt_cache {
@@ -147,7 +148,12 @@ static void thread_store(cache_entry_t *e, const char *token, size_t len,
                          const jwt_policy_t *pol, apr_uint64_t generation,
                          const jwt_t *jwt)
 {
+    jwt_error_t err;
+
     entry_clear(e);
+    if (!jwt_claims_times(&jwt->claims, &e->times, &err)) {
+        return;
+    }
     e->token = malloc(len);
     e->kid = jwt->kid ? strdup(jwt->kid) : NULL;
     e->blob = malloc(jwt_claims_blob_size(&jwt->claims));
@@ -195,6 +201,7 @@ typedef struct pentry {
     jwt_alg_e alg;
     const char *kid;            /* in the block, or NULL */
     jwt_claims_t claims;        /* in the block */
+    jwt_times_t times;          /* its exp, nbf, iat, read once */
     const char *env;            /* in the block: nenv name, value pairs */
     size_t envlen;
     int nenv;                   /* -1: none kept */
@@ -491,7 +498,7 @@ static int pcache_lookup(jwt_t **out, const apr_array_header_t **env,
         }
         /* the signature held for these very bytes under this very
          * policy: only the time-dependent checks can change */
-        if (!jwt_check_claims(&e->claims, pol, now, err)) {
+        if (!jwt_check_times(&e->times, pol->leeway, now, err)) {
             shard_remove(s, pp, e, &dead);
             s->evictions++;
             rc = -1;
@@ -531,6 +538,7 @@ static void pcache_store(jwt_pcache_t *pc, apr_pool_t *p, apr_uint64_t h,
     apr_array_header_t *vars = pc->env_prefix
         ? jwt_claims_env(p, &jwt->claims, pc->env_prefix, NULL) : NULL;
     pentry_t *e, *o, **pp, *dead = NULL;
+    jwt_error_t err;
     char *q;
     int i;
 
@@ -545,6 +553,10 @@ static void pcache_store(jwt_pcache_t *pc, apr_pool_t *p, apr_uint64_t h,
         return;
     }
     memset(e, 0, offsetof(pentry_t, token));
+    if (!jwt_claims_times(&jwt->claims, &e->times, &err)) {
+        free(e);
+        return;
+    }
     e->hash = h;
     e->bytes = cost;
     e->len = len;
@@ -740,7 +752,7 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, jwt_cache_t *c,
             && jwt_policy_same(&e->policy, pol)) {
             /* the signature held for these very bytes under this very
              * policy: only the time-dependent checks can change */
-            if (!jwt_check_claims(&e->claims, pol, now, err)) {
+            if (!jwt_check_times(&e->times, pol->leeway, now, err)) {
                 entry_clear(e);
                 return 0;
             }

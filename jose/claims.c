@@ -95,16 +95,12 @@ int jwt_issuer_matches(const jwt_claims_t *claims, const jwt_member_t *iss,
     return vlen == 0;
 }
 
-int jwt_check_claims(const jwt_claims_t *claims, const jwt_policy_t *pol,
-                     apr_int64_t now, jwt_error_t *err)
+int jwt_claims_times(const jwt_claims_t *claims, jwt_times_t *t,
+                     jwt_error_t *err)
 {
-    double t, lo = (double)now - (double)pol->leeway,
-           hi = (double)now + (double)pol->leeway;
-    const jwt_member_t *v;
-    int i, rc;
-
     /* exp is required: a token that never expires is refused */
-    rc = numeric_date(claims, "exp", &t);
+    int rc = numeric_date(claims, "exp", &t->exp);
+
     if (rc == 0) {
         jwt_set_err(err, JWT_ERR_MISSING, "no exp claim");
         return 0;
@@ -113,26 +109,49 @@ int jwt_check_claims(const jwt_claims_t *claims, const jwt_policy_t *pol,
         jwt_set_err(err, JWT_ERR_CLAIM, "exp is not a NumericDate");
         return 0;
     }
-    if (t <= lo) {
-        jwt_set_err(err, JWT_ERR_EXPIRED, "token expired");
-        return 0;
-    }
-    rc = numeric_date(claims, "nbf", &t);
-    if (rc < 0) {
+    if ((rc = numeric_date(claims, "nbf", &t->nbf)) < 0) {
         jwt_set_err(err, JWT_ERR_CLAIM, "nbf is not a NumericDate");
         return 0;
     }
-    if (rc > 0 && t > hi) {
-        jwt_set_err(err, JWT_ERR_NOT_YET, "token not yet valid (nbf)");
-        return 0;
-    }
-    rc = numeric_date(claims, "iat", &t);
-    if (rc < 0) {
+    t->has_nbf = rc > 0;
+    if ((rc = numeric_date(claims, "iat", &t->iat)) < 0) {
         jwt_set_err(err, JWT_ERR_CLAIM, "iat is not a NumericDate");
         return 0;
     }
-    if (rc > 0 && t > hi) {
+    t->has_iat = rc > 0;
+    return 1;
+}
+
+int jwt_check_times(const jwt_times_t *t, apr_int64_t leeway,
+                    apr_int64_t now, jwt_error_t *err)
+{
+    double lo = (double)now - (double)leeway,
+           hi = (double)now + (double)leeway;
+
+    if (t->exp <= lo) {
+        jwt_set_err(err, JWT_ERR_EXPIRED, "token expired");
+        return 0;
+    }
+    if (t->has_nbf && t->nbf > hi) {
+        jwt_set_err(err, JWT_ERR_NOT_YET, "token not yet valid (nbf)");
+        return 0;
+    }
+    if (t->has_iat && t->iat > hi) {
         jwt_set_err(err, JWT_ERR_NOT_YET, "token issued in the future (iat)");
+        return 0;
+    }
+    return 1;
+}
+
+int jwt_check_claims(const jwt_claims_t *claims, const jwt_policy_t *pol,
+                     apr_int64_t now, jwt_error_t *err)
+{
+    const jwt_member_t *v;
+    jwt_times_t t;
+    int i;
+
+    if (!jwt_claims_times(claims, &t, err)
+        || !jwt_check_times(&t, pol->leeway, now, err)) {
         return 0;
     }
     if (pol->issuers && pol->issuers->nelts > 0) {

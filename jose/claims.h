@@ -18,10 +18,26 @@
 #include "util.h"
 
 /* The checks of jwt_verify on parsed claims at time now: exp (required),
- * nbf, iat, iss, aud; the cache runs them again on every hit.  1, or 0
- * and *err. */
+ * nbf, iat (each a NumericDate), then iss, aud.  1, or 0 and *err. */
 int jwt_check_claims(const jwt_claims_t *claims, const jwt_policy_t *pol,
                      apr_int64_t now, jwt_error_t *err);
+
+/* A token's time claims, read once: what a cache entry keeps, so that a
+ * hit (the same bytes, accepted under the same policy, whose iss and aud
+ * checks cannot answer otherwise) checks only the clock. */
+typedef struct {
+    double exp, nbf, iat;
+    int has_nbf, has_iat;
+} jwt_times_t;
+
+/* *t from claims: 1 when exp is a NumericDate and nbf and iat absent or
+ * NumericDates, else 0 and *err (as jwt_check_claims). */
+int jwt_claims_times(const jwt_claims_t *claims, jwt_times_t *t,
+                     jwt_error_t *err);
+
+/* jwt_check_claims' checks of *t at now with leeway seconds of skew. */
+int jwt_check_times(const jwt_times_t *t, apr_int64_t leeway,
+                    apr_int64_t now, jwt_error_t *err);
 
 /* Does the iss member (NULL: absent) match the issuer want: exactly, a
  * string, or, when want holds "{tenantid}" (Entra ID's multi-tenant
