@@ -376,6 +376,7 @@ void jwtauth_access_child_init(apr_pool_t *p, server_rec *s)
         }
         else {
             jwt_pcache_env_prefix(process_cache, CLAIM_PREFIX);
+            jwtauth_session_cache_keys(process_cache);
             /* registered after the cache's own cleanup: runs before it */
             apr_pool_cleanup_register(p, s, process_cache_report,
                                       apr_pool_cleanup_null);
@@ -477,7 +478,7 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
                       "is missing or not a string or integer",
                       conf->policy.user_claim);
     }
-    else if (jwtauth_session_refused(r, res)) {
+    else if (jwtauth_session_refused(r, res, jwt_cache_extra(tc))) {
         /* revoked, or the session store cannot say (logged there) */
     }
     else if (cookie && (csrf = jwtauth_cross_site(r, conf))) {

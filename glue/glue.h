@@ -473,8 +473,15 @@ void jwtauth_session_child_init(apr_pool_t *p, server_rec *s);
  * res->result and res->reason then set ("revoked", or
  * "store_unavailable" while the store cannot say and
  * JWTAuthSessionStoreFailure is closed) and the reason logged; 0 when
- * it passes (always without a store). */
-int jwtauth_session_refused(request_rec *r, jwtauth_result *res);
+ * it passes (always without a store).  kept: the token's store keys as
+ * the process's cache kept them (jwt_cache_extra), or NULL: made from
+ * the claims. */
+int jwtauth_session_refused(request_rec *r, jwtauth_result *res,
+                            const unsigned char *kept);
+
+/* child_init: the process's cache keeps each token's store keys (when
+ * there is a store) */
+void jwtauth_session_cache_keys(jwt_pcache_t *pc);
 
 /* 503 with Retry-After and the JSON body (an ErrorDocument 503 wins;
  * a subrequest gets the status only). */

@@ -454,39 +454,88 @@ static int before_cutoff(const unsigned char *val, unsigned int vlen,
     return !has_iat || iat < cutoff;
 }
 
-int jwtauth_session_refused(request_rec *r, jwtauth_result *res)
+/* What the revocation checks of one token look up: its two entry keys
+ * and its iat.  Made from the claims on a token's first verification in
+ * a process and kept with it in the process's cache (session_extra), so
+ * that its later requests hash nothing (two SHA-256 a request were most
+ * of what the checks cost). */
+typedef struct {
+    unsigned char jti[KEY_LEN];         /* when has_jti */
+    unsigned char sub[KEY_LEN];         /* when has_sub */
+    apr_int64_t iat;                    /* when has_iat */
+    unsigned char has_jti, has_sub, has_iat;
+} session_keys;
+
+static void make_keys(apr_pool_t *p, const jwt_t *jwt, session_keys *k)
 {
-    const jwt_t *jwt = res->jwt;
-    const char *iss, *jti, *sub, *why = NULL;
-    unsigned char key[KEY_LEN], val[24];
+    const char *iss = claim_string(p, jwt, "iss"),
+               *jti = claim_string(p, jwt, "jti"),
+               *sub = claim_string(p, jwt, "sub");
+
+    memset(k, 0, sizeof(*k));
+    if ((k->has_jti = jti != NULL)) {
+        entry_key(p, k->jti, TAG_JTI, iss, jti);
+    }
+    if ((k->has_sub = sub != NULL)) {
+        entry_key(p, k->sub, TAG_SUB, iss, sub);
+    }
+    k->has_iat = (unsigned char)claim_int(jwt, "iat", &k->iat);
+}
+
+/* jwt_extra_fn: the keys, kept with the token in the process's cache */
+static void session_extra(void *ctx, apr_pool_t *p, const jwt_t *jwt,
+                          unsigned char *out)
+{
+    session_keys k;
+
+    make_keys(p, jwt, &k);
+    memcpy(out, &k, sizeof(k));
+}
+
+void jwtauth_session_cache_keys(jwt_pcache_t *pc)
+{
+    if (store) {
+        jwt_pcache_extra(pc, sizeof(session_keys), session_extra, NULL);
+    }
+}
+
+int jwtauth_session_refused(request_rec *r, jwtauth_result *res,
+                            const unsigned char *kept)
+{
+    const char *why = NULL;
+    unsigned char val[24];
     unsigned int vlen;
-    apr_int64_t iat = 0;
-    int has_iat, down = 0;
+    session_keys own;
+    const session_keys *k;
+    int down = 0;
     apr_status_t rv;
 
     if (!store) {
         return 0;
     }
-    iss = claim_string(r->pool, jwt, "iss");
-    jti = claim_string(r->pool, jwt, "jti");
-    sub = claim_string(r->pool, jwt, "sub");
-    has_iat = claim_int(jwt, "iat", &iat);
-    if (jti) {
-        entry_key(r->pool, key, TAG_JTI, iss, jti);
+    /* the process's cache hands them over (in the pool, aligned) */
+    if (kept) {
+        k = (const session_keys *)kept;
+    }
+    else {
+        make_keys(r->pool, res->jwt, &own);
+        k = &own;
+    }
+    if (k->has_jti) {
         vlen = sizeof(val);
-        rv = store_get(r, key, val, &vlen);
+        rv = store_get(r, k->jti, val, &vlen);
         if (rv == APR_SUCCESS) {
             why = "its jti was revoked at logout or refresh";
         }
         down |= rv == APR_EGENERAL;
     }
-    if (!why && sub) {
-        entry_key(r->pool, key, TAG_SUB, iss, sub);
+    if (!why && k->has_sub) {
         vlen = sizeof(val);
-        rv = store_get(r, key, val, &vlen);
-        if (rv == APR_SUCCESS && before_cutoff(val, vlen, has_iat, iat)) {
-            why = has_iat ? "issued before its sub logged out everywhere"
-                          : "no iat, and its sub logged out everywhere";
+        rv = store_get(r, k->sub, val, &vlen);
+        if (rv == APR_SUCCESS
+            && before_cutoff(val, vlen, k->has_iat, k->iat)) {
+            why = k->has_iat ? "issued before its sub logged out everywhere"
+                             : "no iat, and its sub logged out everywhere";
         }
         down |= rv == APR_EGENERAL;
     }

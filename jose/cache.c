@@ -64,6 +64,7 @@ struct jwt_cache {
     jwt_headers_t headers;
     jwt_pcache_t *pc;           /* behind it, or NULL */
     const apr_array_header_t *env; /* of the last answer, or NULL */
+    const unsigned char *extra; /* of the last answer, or NULL */
 };
 
 static void entry_clear(cache_entry_t *e)
@@ -96,6 +97,11 @@ jwt_cache_t *jwt_cache_create(size_t entries)
 const apr_array_header_t *jwt_cache_env(const jwt_cache_t *c)
 {
     return c ? c->env : NULL;
+}
+
+const unsigned char *jwt_cache_extra(const jwt_cache_t *c)
+{
+    return c ? c->extra : NULL;
 }
 
 void jwt_cache_attach(jwt_cache_t *c, jwt_pcache_t *pc)
@@ -189,7 +195,8 @@ static jwt_t *jwt_from(apr_pool_t *p, jwt_alg_e alg, const char *kid,
 
 /* One entry, one malloc: this record, then the token, the kid and its
  * NUL, then (aligned) the claims' blob, then the environment variables'
- * names and values, each NUL-terminated, one after the other. */
+ * names and values, each NUL-terminated, one after the other, then the
+ * extra bytes (jwt_pcache_extra). */
 typedef struct pentry {
     struct pentry *next;        /* in its bucket */
     struct pentry *newer, *older; /* in its shard's LRU list */
@@ -202,7 +209,8 @@ typedef struct pentry {
     const char *kid;            /* in the block, or NULL */
     jwt_claims_t claims;        /* in the block */
     jwt_times_t times;          /* its exp, nbf, iat, read once */
-    const char *env;            /* in the block: nenv name, value pairs */
+    const char *env;            /* in the block: nenv name, value pairs,
+                                 * then pc->extra_len bytes */
     size_t envlen;
     int nenv;                   /* -1: none kept */
     char token[1];
@@ -246,7 +254,20 @@ struct jwt_pcache {
     size_t limit, fixed;
     apr_uint64_t seed;
     const char *env_prefix;     /* jwt_pcache_env_prefix, or NULL */
+    size_t extra_len;           /* jwt_pcache_extra: 0, or its bytes */
+    jwt_extra_fn extra_fn;
+    void *extra_ctx;
 };
+
+void jwt_pcache_extra(jwt_pcache_t *pc, size_t len, jwt_extra_fn fn,
+                      void *ctx)
+{
+    if (pc) {
+        pc->extra_len = fn ? len : 0;
+        pc->extra_fn = fn;
+        pc->extra_ctx = ctx;
+    }
+}
 
 void jwt_pcache_env_prefix(jwt_pcache_t *pc, const char *prefix)
 {
@@ -471,6 +492,7 @@ static shard_t *shard_of(jwt_pcache_t *pc, apr_uint64_t h)
  * policy's pointers may point into a configuration that is gone (so the
  * generation is compared before the policy). */
 static int pcache_lookup(jwt_t **out, const apr_array_header_t **env,
+                         const unsigned char **extra,
                          apr_pool_t *p, jwt_pcache_t *pc,
                          apr_uint64_t h, const char *token, size_t len,
                          const jwt_policy_t *pol, apr_int64_t now,
@@ -506,6 +528,8 @@ static int pcache_lookup(jwt_t **out, const apr_array_header_t **env,
         }
         *out = jwt_from(p, e->alg, e->kid, &e->claims);
         *env = e->nenv >= 0 ? env_from(p, e->env, e->envlen, e->nenv) : NULL;
+        *extra = pc->extra_len ? apr_pmemdup(p, e->env + e->envlen,
+                                             pc->extra_len) : NULL;
         lru_unlink(s, e);
         lru_push(s, e);
         rc = 1;
@@ -547,7 +571,7 @@ static void pcache_store(jwt_pcache_t *pc, apr_pool_t *p, apr_uint64_t h,
 
         envlen += strlen(v->name) + strlen(v->value) + 2;
     }
-    size = head + blob + envlen;
+    size = head + blob + envlen + pc->extra_len;
     cost = MALLOC_COST(size);
     if (cost > s->budget || !(e = malloc(size))) {
         return;
@@ -579,6 +603,10 @@ static void pcache_store(jwt_pcache_t *pc, apr_pool_t *p, apr_uint64_t h,
         memcpy(q, v->name, nl);
         memcpy(q + nl, v->value, vl);
         q += nl + vl;
+    }
+    if (pc->extra_len) {
+        /* made outside the lock, from the claims just verified */
+        pc->extra_fn(pc->extra_ctx, p, jwt, (unsigned char *)q);
     }
 
     shard_lock(s);
@@ -739,6 +767,7 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, jwt_cache_t *c,
     *hit = JWT_CACHE_MISS;
     if (c) {
         c->env = NULL;
+        c->extra = NULL;
     }
     if (len > JWT_CACHE_MAX_TOKEN) {
         return jwt_verify_with(out, p, headers, token, len, pol, now, err);
@@ -765,8 +794,8 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, jwt_cache_t *c,
     }
     if (pc) {
         h = token_hash(pc->seed, token, len);
-        if ((rc = pcache_lookup(out, &c->env, p, pc, h, token, len, pol,
-                                now, generation, err)) != 0) {
+        if ((rc = pcache_lookup(out, &c->env, &c->extra, p, pc, h, token,
+                                len, pol, now, generation, err)) != 0) {
             if (rc < 0) {
                 if (e && e->token) {
                     entry_clear(e);

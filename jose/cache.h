@@ -60,6 +60,23 @@ jwt_pcache_t *jwt_pcache_create(apr_pool_t *p, size_t bytes);
  * lookup. */
 void jwt_pcache_env_prefix(jwt_pcache_t *pc, const char *prefix);
 
+/* Keep with each entry of pc len bytes that fn makes from the verified
+ * token when the entry is made (fn(ctx, p, jwt, out): p the pool of
+ * that call, out len bytes), so that a hit hands them over
+ * (jwt_cache_extra) instead of the caller making them again from the
+ * claims: the module keeps the session store's keys of the token there.
+ * The bytes count against the cache's size.  Set it before the first
+ * lookup; fn must depend on the token's claims only. */
+typedef void (*jwt_extra_fn)(void *ctx, apr_pool_t *p, const jwt_t *jwt,
+                             unsigned char *out);
+void jwt_pcache_extra(jwt_pcache_t *pc, size_t len, jwt_extra_fn fn,
+                      void *ctx);
+
+/* The extra bytes (jwt_pcache_extra; the pool of the call's copy) of the
+ * answer the last jwt_verify_cached through c gave, when the process's
+ * cache gave it; else NULL (make them from the claims). */
+const unsigned char *jwt_cache_extra(const jwt_cache_t *c);
+
 /* The variables (jwt_env_t, in the pool of the call) of the answer the
  * last jwt_verify_cached through c gave, when the process's cache gave
  * it and keeps them; else NULL (compute them with jwt_claims_env).  The

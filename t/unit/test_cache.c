@@ -77,6 +77,17 @@ static const char *token(int i, apr_int64_t exp)
     return tok;
 }
 
+/* jwt_extra_fn: "sub=<sub>" in 16 bytes, counting the calls */
+static void extra_sub(void *ctx, apr_pool_t *p, const jwt_t *jwt,
+                      unsigned char *out)
+{
+    const char *sub = jwt_claims_user(p, &jwt->claims, "sub");
+
+    ++*(int *)ctx;
+    memset(out, 0, 16);
+    snprintf((char *)out, 16, "sub=%s", sub ? sub : "?");
+}
+
 static int verify(jwt_cache_t *c, const char *tok, const jwt_policy_t *p,
                   apr_int64_t now, apr_uint64_t gen, int *hit,
                   jwt_error_t *err, const char **sub)
@@ -327,6 +338,50 @@ int main(void)
                                  2, NULL, &hit, &err);
         ok(pass && hit == 0 && jwt_cache_env(c) == NULL, "env: the next "
            "call (a miss) forgets it");
+        jwt_cache_destroy(c);
+        apr_pool_destroy(cp);
+    }
+
+    /* extra bytes kept with each entry: made once, when the entry is
+     * made, from the verified claims; handed over on hits only */
+    {
+        jwt_pcache_t *px;
+        jwt_cache_t *c = jwt_cache_create(0);
+        apr_pool_t *cp;
+        const unsigned char *x;
+        const char *t3 = token(8, NOW + 60), *t4 = token(9, NOW + 60);
+        jwt_t *jwt;
+        int made = 0;
+
+        apr_pool_create(&cp, pool);
+        px = jwt_pcache_create(cp, 1 << 20);
+        jwt_pcache_extra(px, 16, extra_sub, &made);
+        jwt_cache_attach(c, px);
+        pass = jwt_verify_cached(&jwt, pool, c, t3, strlen(t3), &pol, NOW, 1,
+                                 NULL, &hit, &err);
+        ok(pass && hit == 0 && jwt_cache_extra(c) == NULL && made == 1,
+           "extra: a miss hands over none, made once for the entry (made "
+           "%d, expected 1)", made);
+        pass = jwt_verify_cached(&jwt, pool, c, t3, strlen(t3), &pol, NOW, 1,
+                                 NULL, &hit, &err);
+        x = jwt_cache_extra(c);
+        ok(pass && hit == JWT_CACHE_PROCESS && x
+           && !memcmp(x, "sub=u8\0\0\0\0\0\0\0\0\0", 16) && made == 1,
+           "extra: a hit hands over the entry's bytes, not made again "
+           "(got \"%.16s\", made %d; expected \"sub=u8\", 1)",
+           x ? (const char *)x : "(none)", made);
+        pass = jwt_verify_cached(&jwt, pool, c, t4, strlen(t4), &pol, NOW, 1,
+                                 NULL, &hit, &err)
+               && jwt_verify_cached(&jwt, pool, c, t4, strlen(t4), &pol, NOW,
+                                    1, NULL, &hit, &err);
+        x = jwt_cache_extra(c);
+        ok(pass && x && !strcmp((const char *)x, "sub=u9") && made == 2,
+           "extra: each token its own (got \"%s\", expected \"sub=u9\")",
+           x ? (const char *)x : "(none)");
+        jwt_verify_cached(&jwt, pool, c, "a.b.c", 5, &pol, NOW, 1, NULL,
+                          &hit, &err);
+        ok(jwt_cache_extra(c) == NULL, "extra: a refused token's call "
+           "forgets the last");
         jwt_cache_destroy(c);
         apr_pool_destroy(cp);
     }
