@@ -421,6 +421,7 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
     const jwt_shared_cache_t *sh = conf->cache == 0 ? NULL
                                    : jwtauth_shared_tier(r, &shared);
     jwt_error_t err;
+    size_t len = token ? strlen(token) : 0;
     int hit = 0;
 
     res->conf = conf;
@@ -446,7 +447,7 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
                       conf->cookie ? conf->cookie : "");
     }
     else if (!jwt_verify_cached(&res->jwt, r->pool, tc, token,
-                                strlen(token), &conf->policy,
+                                len, &conf->policy,
                                 apr_time_sec(apr_time_now()),
                                 jwtauth_keys_generation(), sh, &hit,
                                 &err)) {
@@ -507,7 +508,7 @@ static jwtauth_result *validate(request_rec *r, const jwtauth_dir_conf *conf)
          * slots and the process cache behind them, as one */
         jwtauth_metrics_cache(conf->cache != 0 && tc
                               && (jwtauth_cache_entries() || process_cache),
-                              sh != NULL, strlen(token),
+                              sh != NULL, len,
                               hit == JWT_CACHE_PROCESS ? JWT_CACHE_THREAD
                                                        : hit);
     }

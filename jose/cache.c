@@ -4,8 +4,9 @@
  * Three tiers, each keyed by the exact token bytes together with the
  * policy it was accepted under (jwt_policy_same) and a configuration
  * generation:
- *   - a jwt_cache_t, one thread's own (no lock, no sharing): a few parsed
- *     token headers and, optionally, a small direct-mapped table;
+ *   - a jwt_cache_t, one thread's own (no lock, no sharing): its parsed
+ *     token headers (a hashed cache of 512, jws_private.h) and,
+ *     optionally, a small direct-mapped table;
  *   - a jwt_pcache_t, one per process: a hash table in shards, each with
  *     its own mutex, its own LRU list and its share of the byte budget;
  *   - optionally a tier shared by processes or machines through

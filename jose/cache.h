@@ -3,8 +3,9 @@
  * jansson, OpenSSL.
  *
  * Three tiers, each optional, looked at in this order:
- *   - a jwt_cache_t: one thread's own, no lock: a few parsed token
- *     headers and, optionally, a small direct-mapped table of tokens;
+ *   - a jwt_cache_t: one thread's own, no lock: its parsed token headers
+ *     (a hashed cache of 512) and, optionally, a small direct-mapped
+ *     table of tokens;
  *   - a jwt_pcache_t: one per process, shared by all its threads, bounded
  *     in bytes, in shards with a lock each (no lock common to all);
  *   - a tier shared by processes or machines through callbacks (httpd's
