@@ -8,7 +8,6 @@
  * on the heap); the oldest entries go first; and threads that look up,
  * store and evict at once each get their own token's claims back.
  */
-#include <malloc.h>
 #include <stdlib.h>
 
 #include <apr_general.h>
@@ -17,6 +16,7 @@
 
 #include "jose.h"
 #include "tap.h"
+#include "util.h"
 
 #define NOW ((apr_int64_t)1700000000)
 
@@ -101,22 +101,6 @@ static int verify(jwt_cache_t *c, const char *tok, const jwt_policy_t *p,
     }
     return ok;
 }
-
-/* The bytes malloc has handed out: glibc's count, or ASan's under
- * SANITIZE=1 (its allocator replaces glibc's, whose count is then 0). */
-#if defined(__SANITIZE_ADDRESS__)
-/* libasan's (sanitizer/allocator_interface.h, not always installed) */
-size_t __sanitizer_get_current_allocated_bytes(void);
-static size_t heap_in_use(void)
-{
-    return __sanitizer_get_current_allocated_bytes();
-}
-#else
-static size_t heap_in_use(void)
-{
-    return mallinfo2().uordblks;
-}
-#endif
 
 /* what one thread saw and whether each answer was its own token's */
 typedef struct {

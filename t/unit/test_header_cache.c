@@ -21,7 +21,6 @@
  *   malloc reports no mallinfo2 figures, so there its leak check stands
  *   in for the heap rows).
  */
-#include <malloc.h>
 #include <stdlib.h>
 
 #include <apr_general.h>
@@ -30,6 +29,7 @@
 #include "jose.h"
 #include "jws_private.h"
 #include "tap.h"
+#include "util.h"
 
 #define NOW ((apr_int64_t)1700000000)
 #define NKEYS 300
@@ -145,21 +145,6 @@ static int entries(const jwt_headers_t *h)
     }
     return n;
 }
-
-/* The bytes malloc has handed out: glibc's count, or ASan's under
- * SANITIZE=1 (as t/unit/test_cache.c). */
-#if defined(__SANITIZE_ADDRESS__)
-size_t __sanitizer_get_current_allocated_bytes(void);
-static size_t heap_in_use(void)
-{
-    return __sanitizer_get_current_allocated_bytes();
-}
-#else
-static size_t heap_in_use(void)
-{
-    return mallinfo2().uordblks;
-}
-#endif
 
 /* ---- many headers ---- */
 

@@ -1,6 +1,7 @@
 /*
  * util.h: the few helpers that several unit tests of the core share (a
- * file read whole, a memory BIO's text, an array of one or two keys).
+ * file read whole, a memory BIO's text, an array of one or two keys,
+ * the heap's bytes in use).
  * Each takes the test's pool; what it returns lives in that pool.  Static
  * inline, so that a test using only some of them compiles without an
  * unused-function warning.
@@ -8,6 +9,7 @@
 #ifndef JWT_TEST_UTIL_H
 #define JWT_TEST_UTIL_H
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <apr_pools.h>
@@ -62,5 +64,21 @@ static inline apr_array_header_t *keys_of(apr_pool_t *p, jwt_key_t *a,
     }
     return keys;
 }
+
+/* The bytes malloc has handed out: glibc's count, or ASan's under
+ * SANITIZE=1 (its allocator replaces glibc's, whose count is then 0). */
+#if defined(__SANITIZE_ADDRESS__)
+/* libasan's (sanitizer/allocator_interface.h, not always installed) */
+size_t __sanitizer_get_current_allocated_bytes(void);
+static inline size_t heap_in_use(void)
+{
+    return __sanitizer_get_current_allocated_bytes();
+}
+#else
+static inline size_t heap_in_use(void)
+{
+    return mallinfo2().uordblks;
+}
+#endif
 
 #endif
