@@ -81,6 +81,26 @@ static int same_string(const char *a, const char *b)
 static int same_fields(const void *a, const void *b, const member_t *table,
                        size_t n);
 
+/* Element i of the arrays x and y of a KIND_STRINGS, KIND_KEYS or
+ * KIND_SOURCES member the same? */
+static int same_element(kind_e kind, const apr_array_header_t *x,
+                        const apr_array_header_t *y, int i)
+{
+    const void *p, *q;
+
+    if (kind == KIND_SOURCES) {
+        const jwt_keysource_t *s = &APR_ARRAY_IDX(x, i, jwt_keysource_t);
+        const jwt_keysource_t *t = &APR_ARRAY_IDX(y, i, jwt_keysource_t);
+
+        return s->ring == t->ring && same_string(s->issuer, t->issuer);
+    }
+    p = APR_ARRAY_IDX(x, i, const void *);
+    q = APR_ARRAY_IDX(y, i, const void *);
+    return kind == KIND_KEYS
+           ? p == q || same_fields(p, q, key_members, COUNT(key_members))
+           : same_string(p, q);
+}
+
 static int same_member(const void *a, const void *b, const member_t *m)
 {
     const apr_array_header_t *x, *y;
@@ -99,26 +119,6 @@ static int same_member(const void *a, const void *b, const member_t *m)
                            FIELD(b, m, const char *));
     case KIND_STRINGS:
     case KIND_KEYS:
-        x = FIELD(a, m, const apr_array_header_t *);
-        y = FIELD(b, m, const apr_array_header_t *);
-        if (x == y) {
-            return 1;
-        }
-        if (nelts(x) != nelts(y)) {
-            return 0;
-        }
-        for (i = 0; i < nelts(x); i++) {
-            const void *p = APR_ARRAY_IDX(x, i, const void *);
-            const void *q = APR_ARRAY_IDX(y, i, const void *);
-
-            if (m->kind == KIND_KEYS
-                ? !(p == q || same_fields(p, q, key_members,
-                                          COUNT(key_members)))
-                : !same_string(p, q)) {
-                return 0;
-            }
-        }
-        return 1;
     case KIND_SOURCES:
         x = FIELD(a, m, const apr_array_header_t *);
         y = FIELD(b, m, const apr_array_header_t *);
@@ -129,10 +129,7 @@ static int same_member(const void *a, const void *b, const member_t *m)
             return 0;
         }
         for (i = 0; i < nelts(x); i++) {
-            const jwt_keysource_t *s = &APR_ARRAY_IDX(x, i, jwt_keysource_t);
-            const jwt_keysource_t *t = &APR_ARRAY_IDX(y, i, jwt_keysource_t);
-
-            if (s->ring != t->ring || !same_string(s->issuer, t->issuer)) {
+            if (!same_element(m->kind, x, y, i)) {
                 return 0;
             }
         }
