@@ -550,10 +550,15 @@ static int pcache_lookup(jwt_t **out, const apr_array_header_t **env,
 /* Keep jwt, verified for token under pol and generation: the entry is
  * made outside the lock; under it, an equal entry (another thread raced
  * us to it) gives way, and the oldest entries go until it fits. */
+/* Keep jwt, verified for token under pol and generation.  The variables
+ * and extra bytes it makes for the entry are the caller's too (*env,
+ * *extra, in p; NULL when pc keeps none), kept or not: the request that
+ * verified the token needs them as much as later hits. */
 static void pcache_store(jwt_pcache_t *pc, apr_pool_t *p, apr_uint64_t h,
                          const char *token, size_t len,
                          const jwt_policy_t *pol, apr_uint64_t generation,
-                         const jwt_t *jwt)
+                         const jwt_t *jwt, const apr_array_header_t **env,
+                         const unsigned char **extra)
 {
     shard_t *s = shard_of(pc, h);
     size_t kidlen = jwt->kid ? strlen(jwt->kid) : 0;
@@ -562,11 +567,23 @@ static void pcache_store(jwt_pcache_t *pc, apr_pool_t *p, apr_uint64_t h,
     size_t blob = jwt_claims_blob_size(&jwt->claims), envlen = 0, size, cost;
     apr_array_header_t *vars = pc->env_prefix
         ? jwt_claims_env(p, &jwt->claims, pc->env_prefix, NULL) : NULL;
+    unsigned char *x = NULL;
     pentry_t *e, *o, **pp, *dead = NULL;
+    jwt_times_t times;
     jwt_error_t err;
     char *q;
     int i;
 
+    if (pc->extra_len) {
+        /* from the claims just verified, outside the lock */
+        x = apr_palloc(p, pc->extra_len);
+        pc->extra_fn(pc->extra_ctx, p, jwt, x);
+    }
+    *env = vars;
+    *extra = x;
+    if (!jwt_claims_times(&jwt->claims, &times, &err)) {
+        return;
+    }
     for (i = 0; vars && i < vars->nelts; i++) {
         const jwt_env_t *v = &APR_ARRAY_IDX(vars, i, jwt_env_t);
 
@@ -578,10 +595,7 @@ static void pcache_store(jwt_pcache_t *pc, apr_pool_t *p, apr_uint64_t h,
         return;
     }
     memset(e, 0, offsetof(pentry_t, token));
-    if (!jwt_claims_times(&jwt->claims, &e->times, &err)) {
-        free(e);
-        return;
-    }
+    e->times = times;
     e->hash = h;
     e->bytes = cost;
     e->len = len;
@@ -605,9 +619,8 @@ static void pcache_store(jwt_pcache_t *pc, apr_pool_t *p, apr_uint64_t h,
         memcpy(q + nl, v->value, vl);
         q += nl + vl;
     }
-    if (pc->extra_len) {
-        /* made outside the lock, from the claims just verified */
-        pc->extra_fn(pc->extra_ctx, p, jwt, (unsigned char *)q);
+    if (x) {
+        memcpy(q, x, pc->extra_len);
     }
 
     shard_lock(s);
@@ -829,7 +842,8 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, jwt_cache_t *c,
                 thread_store(e, token, len, pol, generation, *out);
             }
             if (pc) {
-                pcache_store(pc, p, h, token, len, pol, generation, *out);
+                pcache_store(pc, p, h, token, len, pol, generation, *out,
+                             &c->env, &c->extra);
             }
             *hit = JWT_CACHE_SHARED;
             jwt_set_err(err, JWT_OK, NULL);
@@ -843,7 +857,8 @@ int jwt_verify_cached(jwt_t **out, apr_pool_t *p, jwt_cache_t *c,
         thread_store(e, token, len, pol, generation, *out);
     }
     if (pc) {
-        pcache_store(pc, p, h, token, len, pol, generation, *out);
+        pcache_store(pc, p, h, token, len, pol, generation, *out, &c->env,
+                     &c->extra);
     }
     if (shared && shared->secret_len >= 32) {
         shared_store(shared, key, *out, now);

@@ -75,13 +75,15 @@ void jwt_pcache_extra(jwt_pcache_t *pc, size_t len, jwt_extra_fn fn,
 
 /* The extra bytes (jwt_pcache_extra; the pool of the call's copy) of the
  * answer the last jwt_verify_cached through c gave, when the process's
- * cache gave it; else NULL (make them from the claims). */
+ * cache gave it or made them to keep it; else NULL (make them from the
+ * claims). */
 const unsigned char *jwt_cache_extra(const jwt_cache_t *c);
 
 /* The variables (jwt_env_t, in the pool of the call) of the answer the
- * last jwt_verify_cached through c gave, when the process's cache gave
- * it and keeps them; else NULL (compute them with jwt_claims_env).  The
- * array is the caller's; c only points at it until its next call. */
+ * last jwt_verify_cached through c gave, when the process's cache keeps
+ * them and gave the answer or made them to keep it; else NULL (compute
+ * them with jwt_claims_env).  The array is the caller's; c only points
+ * at it until its next call. */
 const apr_array_header_t *jwt_cache_env(const jwt_cache_t *c);
 
 /* What a jwt_pcache_t holds and has done (each shard's lock taken in
